@@ -1,0 +1,32 @@
+"""The ASGI application: routers, error handling, raw-path routing."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from modelplaza import __version__
+from modelplaza.api import errors
+from modelplaza.api.hf import files, lfs, refs, repos, resolve
+from modelplaza.api.rawpath import RawPathMiddleware
+from modelplaza.plaza import Plaza
+
+
+def create_app(plaza: Plaza) -> FastAPI:
+    app = FastAPI(
+        title="ModelPlaza",
+        version=__version__,
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.plaza = plaza
+    errors.install(app)
+    # Order matters: the LFS routes (``{name}.git``) before resolve's catch-alls.
+    for module in (repos, refs, files, lfs, resolve):
+        app.include_router(module.router)
+    app.add_middleware(RawPathMiddleware)
+
+    @app.get("/api/health")
+    def health() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    return app

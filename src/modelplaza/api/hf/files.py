@@ -1,0 +1,182 @@
+"""Uploading (preupload, commit) and browsing (tree, paths-info) a repo's files."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.hf import serialize
+from modelplaza.api.hf.paths import RepoPath, api_repo
+from modelplaza.api.rawpath import param
+from modelplaza.auth.principal import Principal
+from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
+from modelplaza.hub import commits, refs, repos, trees, uploads
+from modelplaza.names import check_path
+
+router = APIRouter()
+Caller = Annotated[Principal, Depends(get_principal)]
+Target = Annotated[RepoPath, Depends(api_repo)]
+TREE_PAGE = 1000
+
+
+async def _json(request: Request) -> dict:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    return body
+
+
+def _planned(entry: object) -> uploads.PlannedFile:
+    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+        raise BadRequest("Each file needs a 'path'")
+    size = entry.get("size", 0)
+    if not isinstance(size, int) or size < 0:
+        raise BadRequest(f"Invalid size for {entry['path']!r}")
+    try:
+        sample = base64.b64decode(entry.get("sample") or "", validate=True)
+    except (binascii.Error, TypeError):
+        raise BadRequest(f"Invalid base64 sample for {entry['path']!r}") from None
+    return uploads.PlannedFile(check_path(entry["path"]), size, sample)
+
+
+@router.post("/api/{type_plural}/{namespace}/{name}/preupload/{revision}")
+async def preupload(request: Request, principal: Caller, target: Target, revision: str) -> dict:
+    body = await _json(request)
+    if not isinstance(body.get("files"), list):
+        raise BadRequest("The request needs a 'files' list")
+    planned = [_planned(f) for f in body["files"]]
+    plaza = get_plaza(request)
+    with plaza.db.read() as session:
+        repo = repos.get_writable(session, principal, *target.key)
+        snapshot = trees.snapshot(session, refs.resolve(session, repo, _base_revision(request, revision)))
+    plan = uploads.plan_uploads(
+        snapshot,
+        plaza.blobs,
+        planned,
+        lfs_threshold=plaza.settings.lfs_threshold,
+        max_file_size=plaza.settings.max_file_size,
+        git_ignore=body.get("gitIgnore"),
+    )
+    return {"files": plan}
+
+
+def _base_revision(request: Request, revision: str) -> str:
+    if request.query_params.get("create_pr") in ("1", "true", "True"):
+        raise NotImplementedYet("Pull requests are not supported yet; commit to a branch instead")
+    return param(revision)
+
+
+def _parse_line(line: bytes) -> tuple[str, dict]:
+    try:
+        item = json.loads(line)
+        return item["key"], item["value"]
+    except (ValueError, KeyError, TypeError):
+        raise BadRequest('Each line of the commit body must be {"key": ..., "value": ...}') from None
+
+
+def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
+    path = value.get("path") if isinstance(value, dict) else None
+    if not isinstance(path, str):
+        raise BadRequest(f"The {key!r} operation needs a 'path'")
+    if key == "file":
+        try:
+            data = base64.b64decode(value.get("content", ""), validate=True)
+        except (binascii.Error, TypeError):
+            raise BadRequest(f"Invalid base64 content for {path!r}") from None
+        if len(data) > plaza.settings.max_file_size:
+            raise PayloadTooLarge(f"{path} is larger than the limit of {plaza.settings.max_file_size} bytes")
+        return commits.PutFile(check_path(path), commits.regular_file(plaza.blobs, session, data))
+    if key == "lfsFile":
+        if value.get("algo", "sha256") != "sha256":
+            raise BadRequest("Only sha256 LFS objects are supported")
+        return commits.PutFile(
+            check_path(path), commits.lfs_file(session, value.get("oid"), value.get("size"))
+        )
+    if key in ("deletedFile", "deletedFolder"):
+        return commits.DeletePath(path, folder=key == "deletedFolder" or path.endswith("/"))
+    raise BadRequest(f"Unknown commit operation {key!r}")
+
+
+@router.post("/api/{type_plural}/{namespace}/{name}/commit/{revision}")
+async def commit(request: Request, principal: Caller, target: Target, revision: str) -> dict:
+    branch = _base_revision(request, revision)
+    lines = [line for line in (await request.body()).splitlines() if line.strip()]
+    if not lines:
+        raise BadRequest("The commit body is empty")
+    key, header = _parse_line(lines[0])
+    if key != "header" or not isinstance(header, dict):
+        raise BadRequest("The first line of a commit must be its header")
+    plaza = get_plaza(request)
+    with plaza.db.write() as session:
+        repo = repos.get_writable(session, principal, *target.key)
+        operations = [_operation(*_parse_line(line), session, plaza) for line in lines[1:]]
+        created = commits.create_commit(
+            session,
+            plaza.blobs,
+            repo,
+            branch,
+            operations,
+            title=str(header.get("summary") or ""),
+            message=str(header.get("description") or ""),
+            author=principal.name,
+            parent=header.get("parentCommit"),
+        )
+        url = serialize.repo_url(request, repo)
+    return {
+        "commitUrl": f"{url}/commit/{created.id}",
+        "commitOid": created.id,
+        "pullRequestUrl": None,
+    }
+
+
+def _page_link(request: Request, sha: str, revision: str, cursor: int) -> dict[str, str]:
+    path = request.url.path.replace(f"/tree/{revision}", f"/tree/{sha}", 1)
+    url = request.url.replace(path=path).include_query_params(cursor=cursor)
+    return {"Link": f'<{url}>; rel="next"'}
+
+
+@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}")
+@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}/{path:path}")
+def tree(
+    request: Request,
+    principal: Caller,
+    target: Target,
+    revision: str,
+    path: str = "",
+    recursive: bool = False,
+    cursor: int = 0,
+) -> Response:
+    path = param(path).strip("/")
+    with get_plaza(request).db.read() as session:
+        repo = repos.get_readable(session, principal, *target.key)
+        sha = refs.resolve(session, repo, param(revision))
+        snapshot = trees.snapshot(session, sha)
+    if path and not snapshot.is_dir(path):
+        kind = "a file, not a folder" if path in snapshot.files else "not in the repo"
+        raise EntryNotFound(f"{path!r} is {kind} at {sha}", sha)
+    items = snapshot.list(path, recursive)
+    page = items[cursor : cursor + TREE_PAGE]
+    headers = (
+        _page_link(request, sha, revision, cursor + TREE_PAGE) if len(items) > cursor + TREE_PAGE else {}
+    )
+    return JSONResponse([serialize.tree_item(i) for i in page], headers=headers)
+
+
+@router.post("/api/{type_plural}/{namespace}/{name}/paths-info/{revision}")
+async def paths_info(request: Request, principal: Caller, target: Target, revision: str) -> list:
+    form = await request.form()
+    paths = [p for p in form.getlist("paths") if isinstance(p, str)]
+    with get_plaza(request).db.read() as session:
+        repo = repos.get_readable(session, principal, *target.key)
+        snapshot = trees.snapshot(session, refs.resolve(session, repo, param(revision)))
+    items = (snapshot.item(p.strip("/")) for p in dict.fromkeys(paths))
+    return [serialize.tree_item(i) for i in items if i is not None]

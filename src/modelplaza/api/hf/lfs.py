@@ -1,0 +1,166 @@
+"""The Git LFS batch API (basic transfer) with upload links and the verify step, for
+``HF_HUB_DISABLE_XET=1`` clients, git-lfs and older clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.requests import ClientDisconnect
+
+from modelplaza.api.deps import get_plaza, get_principal, public_url
+from modelplaza.api.hf.files import _json
+from modelplaza.api.hf.paths import RepoPath
+from modelplaza.api.hf.serialize import URL_PREFIX
+from modelplaza.api.rawpath import param
+from modelplaza.auth.principal import Principal
+from modelplaza.auth.signing import InvalidSignature
+from modelplaza.errors import BadRequest, NotFound, NotImplementedYet
+from modelplaza.hub import repos, uploads
+from modelplaza.storage import BlobTooLarge
+
+router = APIRouter()
+Caller = Annotated[Principal, Depends(get_principal)]
+LFS_JSON = "application/vnd.git-lfs+json"
+
+
+def _git_repo(namespace: str, name_git: str, repo_type: str) -> RepoPath:
+    name = param(name_git)
+    if not name.endswith(".git"):
+        raise NotFound("Not found")
+    return RepoPath(repo_type, param(namespace), name[: -len(".git")])
+
+
+def _batch(request: Request, principal: Principal, target: RepoPath, body: dict) -> Response:
+    plaza = get_plaza(request)
+    operation = body.get("operation")
+    objects = body.get("objects")
+    if operation not in ("upload", "download") or not isinstance(objects, list):
+        raise BadRequest("An LFS batch needs an 'operation' (upload or download) and 'objects'")
+    with plaza.db.read() as session:
+        if operation == "upload":
+            repo = repos.get_writable(session, principal, *target.key)
+        else:
+            repo = repos.get_readable(session, principal, *target.key)
+        answers = [_object_answer(request, session, repo, operation, o) for o in objects]
+    return JSONResponse({"transfer": "basic", "objects": answers}, media_type=LFS_JSON)
+
+
+def _object_answer(request: Request, session, repo, operation: str, obj: object) -> dict:
+    plaza = get_plaza(request)
+    oid, size = (obj.get("oid"), obj.get("size")) if isinstance(obj, dict) else (None, None)
+    problem = uploads.check_lfs_object(oid, size, plaza.settings.max_file_size)
+    if problem:
+        return {
+            "oid": str(oid),
+            "size": size if isinstance(size, int) else 0,
+            "error": {"code": 422, "message": problem},
+        }
+    known = uploads.blob_known(session, plaza.blobs, oid, size)
+    base = public_url(request)
+    ttl = plaza.settings.upload_link_ttl
+    if operation == "download":
+        if not known or not uploads.referenced_by(session, repo, oid):
+            return {"oid": oid, "size": size, "error": {"code": 404, "message": "Object not found"}}
+        link = plaza.signer.sign({"oid": oid, "repo": repo.id, "op": "download"}, ttl)
+        return {
+            "oid": oid,
+            "size": size,
+            "actions": {"download": {"href": f"{base}/api/lfs/objects/{link}"}},
+        }
+    if known:
+        return {"oid": oid, "size": size}  # Already held: the client skips the upload.
+    link = plaza.signer.sign({"oid": oid, "size": size, "op": "upload"}, ttl)
+    verify = f"{base}/{URL_PREFIX[repo.type]}{repo.repo_id}.git/info/lfs/verify"
+    return {
+        "oid": oid,
+        "size": size,
+        "authenticated": True,
+        "actions": {
+            "upload": {"href": f"{base}/api/lfs/objects/{link}", "expires_in": ttl},
+            "verify": {"href": verify, "expires_in": ttl},
+        },
+    }
+
+
+@router.post("/{namespace}/{name_git}/info/lfs/objects/batch")
+async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
+    return _batch(request, principal, _git_repo(namespace, name_git, "model"), await _json(request))
+
+
+@router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch")
+async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
+    return _batch(request, principal, _git_repo(namespace, name_git, "dataset"), await _json(request))
+
+
+def _link(request: Request, link: str, op: str) -> dict:
+    try:
+        payload = get_plaza(request).signer.verify(link)
+    except InvalidSignature as exc:
+        raise NotFound(f"Unknown or expired link: {exc}") from None
+    if payload.get("op") != op:
+        raise NotFound("Unknown or expired link")
+    return payload
+
+
+@router.put("/api/lfs/objects/{link}")
+async def upload_object(request: Request, link: str) -> Response:
+    """Receives one object's bytes. The link itself is the credential (clients send none here)."""
+    payload = _link(request, link, "upload")
+    plaza = get_plaza(request)
+    writer = plaza.blobs.writer(max_size=payload["size"])
+    try:
+        async for chunk in request.stream():
+            writer.write(chunk)
+    except BlobTooLarge:
+        raise BadRequest(f"Upload refused: more than the announced {payload['size']} bytes") from None
+    except ClientDisconnect:
+        writer.abort()
+        return Response(status_code=400)
+    except BaseException:
+        writer.abort()
+        raise
+    with plaza.db.write() as session:
+        uploads.finish_upload(session, writer, payload["oid"], payload["size"])
+    return Response(status_code=200)
+
+
+@router.get("/api/lfs/objects/{link}")
+def download_object(request: Request, link: str) -> Response:
+    payload = _link(request, link, "download")
+    blobs = get_plaza(request).blobs
+    size = blobs.size(payload["oid"])
+    return StreamingResponse(
+        blobs.read_range(payload["oid"], 0, size - 1, 4 << 20),
+        headers={"Content-Length": str(size)},
+        media_type="application/octet-stream",
+    )
+
+
+async def _verify(request: Request, principal: Principal, target: RepoPath) -> Response:
+    body = await _json(request)
+    plaza = get_plaza(request)
+    with plaza.db.read() as session:
+        repos.get_writable(session, principal, *target.key)
+        if not uploads.blob_known(session, plaza.blobs, body.get("oid"), body.get("size")):
+            raise NotFound(f"Object {body.get('oid')} with size {body.get('size')} was not received")
+    return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
+
+
+@router.post("/{namespace}/{name_git}/info/lfs/verify")
+async def verify_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
+    return await _verify(request, principal, _git_repo(namespace, name_git, "model"))
+
+
+@router.post("/datasets/{namespace}/{name_git}/info/lfs/verify")
+async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
+    return await _verify(request, principal, _git_repo(namespace, name_git, "dataset"))
+
+
+@router.get("/api/{type_plural}/{namespace}/{name}/xet-write-token/{revision}")
+@router.get("/api/{type_plural}/{namespace}/{name}/xet-read-token/{revision}")
+def xet_token() -> Response:
+    raise NotImplementedYet(
+        "This plaza does not speak Xet yet: set HF_HUB_DISABLE_XET=1 to upload large files over LFS"
+    )

@@ -1,0 +1,186 @@
+"""Repo lifecycle and discovery: create, delete, settings, info, lists, whoami, card checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.hf import serialize
+from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
+from modelplaza.api.rawpath import param
+from modelplaza.auth.accounts import get_user
+from modelplaza.auth.principal import Principal
+from modelplaza.errors import AuthenticationRequired, BadRequest
+from modelplaza.hub import cards, refs, repos, trees
+from modelplaza.hub.repos import RepoQuery
+
+router = APIRouter()
+Caller = Annotated[Principal, Depends(get_principal)]
+Target = Annotated[RepoPath, Depends(api_repo)]
+
+
+def _visibility(body: dict) -> bool | None:
+    if "visibility" in body and body["visibility"] is not None:
+        if body["visibility"] not in ("public", "private"):
+            raise BadRequest("visibility must be 'public' or 'private'")
+        return body["visibility"] == "private"
+    if "private" in body and body["private"] is not None:
+        return bool(body["private"])
+    return None
+
+
+def _namespace_and_name(body: dict, principal: Principal) -> tuple[str, str]:
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise BadRequest("The request needs the repo 'name'")
+    namespace = body.get("organization") or principal.name
+    if namespace is None:
+        raise AuthenticationRequired("Authentication required: send a write token")
+    return namespace, name
+
+
+@router.post("/api/repos/create")
+def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
+    plaza = get_plaza(request)
+    repo_type = repos.check_repo_type(body.get("type"))
+    namespace, name = _namespace_and_name(body, principal)
+    with plaza.db.write() as session:
+        repo = repos.create_repo(
+            session,
+            plaza.blobs,
+            principal,
+            repo_type,
+            namespace,
+            name,
+            private=bool(_visibility(body)),
+        )
+        url = serialize.repo_url(request, repo)
+    return {"url": url, "name": repo.repo_id, "id": str(repo.id)}
+
+
+@router.delete("/api/repos/delete")
+def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
+    plaza = get_plaza(request)
+    repo_type = repos.check_repo_type(body.get("type"))
+    namespace, name = _namespace_and_name(body, principal)
+    with plaza.db.write() as session:
+        repo = repos.get_administrable(session, principal, repo_type, namespace, name)
+        repos.delete_repo(session, repo)
+    return {}
+
+
+@router.put("/api/{type_plural}/{namespace}/{name}/settings")
+def update_settings(request: Request, principal: Caller, target: Target, body: dict = Body(...)) -> dict:
+    with get_plaza(request).db.write() as session:
+        repo = repos.get_administrable(session, principal, *target.key)
+        repos.update_settings(repo, private=_visibility(body))
+    return {}
+
+
+def _info(
+    request: Request, principal: Principal, target: RepoPath, revision: str | None, blobs: bool
+) -> dict:
+    with get_plaza(request).db.read() as session:
+        repo = repos.get_readable(session, principal, *target.key)
+        sha = refs.resolve(session, repo, revision)
+        return serialize.repo_info(repo, sha, trees.snapshot(session, sha), blobs=blobs)
+
+
+@router.get("/api/{type_plural}/{namespace}/{name}")
+def repo_info(request: Request, principal: Caller, target: Target, blobs: bool = False) -> dict:
+    return _info(request, principal, target, None, blobs)
+
+
+@router.get("/api/{type_plural}/{namespace}/{name}/revision/{revision}")
+def repo_info_at(
+    request: Request, principal: Caller, target: Target, revision: str, blobs: bool = False
+) -> dict:
+    return _info(request, principal, target, param(revision), blobs)
+
+
+PAGE_SIZE = 1000
+
+
+@router.get("/api/{type_plural}")
+def list_repos(
+    request: Request,
+    principal: Caller,
+    type_plural: str,
+    search: str | None = None,
+    author: str | None = None,
+    filter: Annotated[list[str] | None, Query()] = None,
+    pipeline_tag: str | None = None,
+    sort: str | None = None,
+    direction: int | None = None,
+    limit: int | None = Query(None, ge=1),
+    offset: int = Query(0, ge=0),
+    full: bool = False,
+    cardData: bool = False,
+) -> Response:
+    filters = tuple(filter or ()) + ((pipeline_tag,) if pipeline_tag else ())
+    page = min(limit or PAGE_SIZE, PAGE_SIZE)
+    query = RepoQuery(
+        repo_type=repo_type_from_plural(type_plural),
+        search=search,
+        author=author,
+        filters=filters,
+        sort=sort,
+        ascending=direction == 1,
+        offset=offset,
+        limit=page + 1,
+    )
+    with get_plaza(request).db.read() as session:
+        found = repos.list_repos(session, principal, query)
+        items = []
+        for repo in found[:page]:
+            sha = refs.resolve(session, repo, None) if full else None
+            snapshot = trees.snapshot(session, sha) if full else None
+            info = serialize.repo_info(repo, sha, snapshot, blobs=False)
+            if not (full or cardData):
+                info.pop("cardData")
+            items.append(info)
+    headers = {}
+    if len(found) > page:
+        next_url = request.url.include_query_params(offset=offset + page)
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return JSONResponse(items, headers=headers)
+
+
+@router.get("/api/whoami-v2")
+def whoami(request: Request, principal: Caller) -> dict:
+    if principal.is_anonymous:
+        raise AuthenticationRequired("Authentication required: send a token")
+    with get_plaza(request).db.read() as session:
+        user = get_user(session, principal.name)
+        email = user.email
+        fullname = user.fullname
+    return {
+        "type": "user",
+        "id": str(principal.user_id),
+        "name": principal.name,
+        "fullname": fullname,
+        "email": email,
+        "isAdmin": principal.is_admin,
+        "orgs": [{"name": org, "roleInOrg": role} for org, role in sorted(principal.org_roles.items())],
+        "auth": {
+            "type": "access_token",
+            "accessToken": {
+                "displayName": principal.token_name,
+                "role": "write" if principal.can_write_scope else "read",
+            },
+        },
+    }
+
+
+@router.post("/api/validate-yaml")
+def validate_yaml(body: dict = Body(...)) -> Response:
+    content = body.get("content")
+    if not isinstance(content, str):
+        return JSONResponse({"errors": [{"message": "'content' must be the README text"}]}, 400)
+    errors = cards.validation_errors(content)
+    if errors:
+        return JSONResponse({"errors": [{"message": m} for m in errors]}, status_code=400)
+    return JSONResponse({})

@@ -1,0 +1,109 @@
+"""File downloads: ``HEAD``/``GET /{repo}/resolve/{revision}/{path}`` with Range support."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import StreamingResponse
+
+from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.hf.paths import RepoPath, api_repo
+from modelplaza.api.rawpath import param
+from modelplaza.auth.principal import Principal
+from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
+from modelplaza.hub import refs, repos, trees
+from modelplaza.hub.trees import FileEntry
+
+router = APIRouter()
+Caller = Annotated[Principal, Depends(get_principal)]
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CHUNK = 4 << 20
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The inclusive byte range a Range header asks for; None for the whole file."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None  # Multi-range or malformed: RFC 9110 lets us answer with the whole file.
+    first, last = match.groups()
+    if first == "":
+        start, end = max(size - int(last), 0), size - 1
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        raise RangeNotSatisfiable(size)
+    return start, end
+
+
+def _metadata_headers(entry: FileEntry, sha: str) -> dict[str, str]:
+    headers = {
+        "X-Repo-Commit": sha,
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{entry.sha256 if entry.lfs else entry.git_oid}"',
+        "Cache-Control": "private, max-age=0, must-revalidate",
+    }
+    if entry.lfs:
+        headers["X-Linked-Etag"] = f'"{entry.sha256}"'
+        headers["X-Linked-Size"] = str(entry.size)
+    return headers
+
+
+def _serve(request: Request, principal: Principal, target: RepoPath, revision: str, path: str) -> Response:
+    plaza = get_plaza(request)
+    path = param(path)
+    with plaza.db.read() as session:
+        repo = repos.get_readable(session, principal, *target.key)
+        sha = refs.resolve(session, repo, param(revision))
+        entry = trees.get_file(session, sha, path)
+    if entry is None:
+        raise EntryNotFound(f"{path!r} does not exist at {sha} of {repo.repo_id}", sha)
+    headers = _metadata_headers(entry, sha)
+    byte_range = parse_range(request.headers.get("range"), entry.size)
+    start, end = byte_range or (0, entry.size - 1)
+    headers["Content-Length"] = str(max(end - start + 1, 0))
+    status = 200
+    if byte_range is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {start}-{end}/{entry.size}"
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    if start == 0:
+        with plaza.db.write() as session:
+            repos.count_download(session, repo.id)
+    body = plaza.blobs.read_range(entry.sha256, start, end, CHUNK) if entry.size else iter(())
+    return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
+
+
+def _file_repo(namespace: str, name: str, repo_type: str) -> RepoPath:
+    return RepoPath(repo_type, param(namespace), param(name))
+
+
+@router.api_route("/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+def resolve_model(
+    request: Request, principal: Caller, namespace: str, name: str, revision: str, path: str
+) -> Response:
+    return _serve(request, principal, _file_repo(namespace, name, "model"), revision, path)
+
+
+@router.api_route("/datasets/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"])
+def resolve_dataset(
+    request: Request, principal: Caller, namespace: str, name: str, revision: str, path: str
+) -> Response:
+    return _serve(request, principal, _file_repo(namespace, name, "dataset"), revision, path)
+
+
+@router.api_route(
+    "/api/{type_plural}/{namespace}/{name}/resolve/{revision}/{path:path}", methods=["GET", "HEAD"]
+)
+def resolve_api(
+    request: Request,
+    principal: Caller,
+    target: Annotated[RepoPath, Depends(api_repo)],
+    revision: str,
+    path: str,
+) -> Response:
+    return _serve(request, principal, target, revision, path)

@@ -1,0 +1,159 @@
+"""Users, organisations, memberships and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modelplaza.auth.passwords import hash_password, verify_password
+from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Account, ApiToken, Membership
+from modelplaza.errors import AccountNotFound, AlreadyExists, BadRequest, InvalidCredentials
+from modelplaza.names import check_name
+
+ROLES = ("read", "write", "admin")
+TOKEN_PREFIX = "plz_"
+_LOOKUP_LEN = 12
+
+
+def get_account(session: Session, name: str) -> Account:
+    account = session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        raise AccountNotFound(f"No user or organisation named {name!r}")
+    return account
+
+
+def find_account(session: Session, name: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.name == name))
+
+
+def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
+    check_name(name, "account name")
+    if find_account(session, name) is not None:
+        raise AlreadyExists(f"The name {name!r} is already taken")
+    account = Account(name=name, kind=kind, **fields)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def create_user(
+    session: Session,
+    name: str,
+    password: str | None = None,
+    *,
+    is_admin: bool = False,
+    email: str | None = None,
+    fullname: str = "",
+) -> Account:
+    if password is not None and len(password) < 8:
+        raise BadRequest("Passwords need at least 8 characters")
+    return _new_account(
+        session,
+        name,
+        "user",
+        is_admin=is_admin,
+        email=email,
+        fullname=fullname or name,
+        password_hash=hash_password(password) if password else None,
+    )
+
+
+def check_password(session: Session, name: str, password: str) -> Account | None:
+    account = find_account(session, name)
+    if account is None or account.kind != "user" or not account.password_hash:
+        return None
+    return account if verify_password(account.password_hash, password) else None
+
+
+def create_org(session: Session, name: str, owner: str) -> Account:
+    owner_account = get_user(session, owner)
+    org = _new_account(session, name, "org", fullname=name)
+    session.add(Membership(org_id=org.id, user_id=owner_account.id, role="admin"))
+    return org
+
+
+def get_user(session: Session, name: str) -> Account:
+    account = get_account(session, name)
+    if account.kind != "user":
+        raise AccountNotFound(f"{name!r} is an organisation, not a user")
+    return account
+
+
+def set_member(session: Session, org_name: str, user_name: str, role: str) -> Membership:
+    if role not in ROLES:
+        raise BadRequest(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}")
+    org = get_account(session, org_name)
+    if not org.is_org:
+        raise BadRequest(f"{org_name!r} is a user, not an organisation")
+    user = get_user(session, user_name)
+    membership = session.get(Membership, (org.id, user.id))
+    if membership is None:
+        membership = Membership(org_id=org.id, user_id=user.id, role=role)
+        session.add(membership)
+    else:
+        membership.role = role
+    return membership
+
+
+def org_roles(session: Session, user_id: int) -> dict[str, str]:
+    rows = session.execute(
+        select(Account.name, Membership.role)
+        .join(Membership, Membership.org_id == Account.id)
+        .where(Membership.user_id == user_id)
+    )
+    return {name: role for name, role in rows}
+
+
+def _secret_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user_name: str, token_name: str, *, write: bool) -> str:
+    """Create an API token and return it; only its hash is kept, so it is shown once."""
+    user = get_user(session, user_name)
+    lookup_id = secrets.token_hex(_LOOKUP_LEN // 2)
+    token = f"{TOKEN_PREFIX}{lookup_id}{secrets.token_urlsafe(32)}"
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=token_name,
+            lookup_id=lookup_id,
+            secret_hash=_secret_hash(token),
+            scope="write" if write else "read",
+        )
+    )
+    return token
+
+
+def principal_for(
+    session: Session, account: Account, *, write: bool, token_name: str | None = None
+) -> Principal:
+    return Principal(
+        user_id=account.id,
+        name=account.name,
+        is_admin=account.is_admin,
+        can_write_scope=write,
+        token_name=token_name,
+        org_roles=org_roles(session, account.id),
+    )
+
+
+def authenticate_token(session: Session, token: str) -> Principal:
+    """The principal a bearer token stands for; InvalidCredentials for anything else."""
+    if not token.startswith(TOKEN_PREFIX):
+        raise InvalidCredentials()
+    lookup_id = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + _LOOKUP_LEN]
+    row = session.scalar(select(ApiToken).where(ApiToken.lookup_id == lookup_id))
+    if row is None or row.revoked or not hmac.compare_digest(row.secret_hash, _secret_hash(token)):
+        raise InvalidCredentials()
+    account = session.get(Account, row.user_id)
+    return principal_for(session, account, write=row.scope == "write", token_name=row.name)
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)))

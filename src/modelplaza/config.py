@@ -1,0 +1,41 @@
+"""Settings, read from ``PLAZA_*`` environment variables (and an optional ``plaza.toml``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAZA_", toml_file="plaza.toml", extra="ignore")
+
+    data_dir: Path = Path(".plaza")
+    # Defaults to a SQLite file inside data_dir; any SQLAlchemy URL works (PostgreSQL: psycopg).
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # The address clients reach the plaza at; derived from each request when unset.
+    public_url: str | None = None
+    # Largest single file accepted, in bytes (inline or LFS).
+    max_file_size: int = 50 * 1024**3
+    # Files larger than this are sent through LFS even when their sample looks like text.
+    lfs_threshold: int = 10 * 1024**2
+    # Seconds an LFS upload link stays valid.
+    upload_link_ttl: int = 24 * 3600
+    secret_key: str | None = None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *args, **kwargs):
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'plaza.db').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"

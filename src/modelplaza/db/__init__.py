@@ -1,0 +1,3 @@
+from modelplaza.db.session import Database
+
+__all__ = ["Database"]

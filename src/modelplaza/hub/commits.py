@@ -1,0 +1,247 @@
+"""Atomic commits: a new tree from the branch head plus operations, and the branch moved
+to it in the same transaction, or nothing at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from modelplaza.db.models import Blob, Commit, Ref, Repo, TreeEntry, utcnow
+from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound
+from modelplaza.hub import cards, refs
+from modelplaza.hub.gitobj import blob_oid, commit_oid, lfs_pointer_oid
+from modelplaza.hub.trees import FileEntry, load_files
+from modelplaza.names import check_path
+from modelplaza.storage import BlobStore
+
+README = "README.md"
+GITATTRIBUTES = ".gitattributes"
+LFS_PATTERNS = [
+    "*.7z",
+    "*.arrow",
+    "*.bin",
+    "*.bz2",
+    "*.ckpt",
+    "*.ftz",
+    "*.gguf",
+    "*.gz",
+    "*.h5",
+    "*.joblib",
+    "*.lfs.*",
+    "*.mlmodel",
+    "*.model",
+    "*.msgpack",
+    "*.npy",
+    "*.npz",
+    "*.onnx",
+    "*.ot",
+    "*.parquet",
+    "*.pb",
+    "*.pickle",
+    "*.pkl",
+    "*.pt",
+    "*.pth",
+    "*.rar",
+    "*.safetensors",
+    "saved_model/**/*",
+    "*.tar.*",
+    "*.tar",
+    "*.tflite",
+    "*.tgz",
+    "*.wasm",
+    "*.xz",
+    "*.zip",
+    "*.zst",
+    "*tfevents*",
+    "*.lz4",
+    "*.mds",
+    "*.jpg",
+    "*.jpeg",
+    "*.png",
+    "*.webp",
+    "*.mp3",
+    "*.wav",
+    "*.flac",
+    "*.ogg",
+    "*.mp4",
+]
+DEFAULT_GITATTRIBUTES = "".join(
+    f"{pattern} filter=lfs diff=lfs merge=lfs -text\n" for pattern in LFS_PATTERNS
+).encode()
+
+
+@dataclass(frozen=True)
+class PutFile:
+    path: str
+    entry: FileEntry
+
+
+@dataclass(frozen=True)
+class DeletePath:
+    path: str
+    folder: bool = False
+
+
+Operation = PutFile | DeletePath
+
+
+def regular_file(blobs: BlobStore, session: Session, data: bytes) -> FileEntry:
+    """Store inline content and describe it as a regular (non-LFS) file."""
+    info = blobs.put_bytes(data)
+    register_blob(session, info.sha256, info.size)
+    return FileEntry(info.sha256, info.size, blob_oid(data), lfs=False)
+
+
+def lfs_file(session: Session, sha256: str, size: int | None) -> FileEntry:
+    """A file whose content was uploaded beforehand (LFS); it must be held already."""
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        raise BadRequest(f"LFS object {sha256} was never uploaded: upload it before committing")
+    if size is not None and size != blob.size:
+        raise BadRequest(f"LFS object {sha256} has {blob.size} bytes, the commit says {size}")
+    return FileEntry(sha256, blob.size, lfs_pointer_oid(sha256, blob.size), lfs=True)
+
+
+def register_blob(session: Session, sha256: str, size: int) -> None:
+    if session.get(Blob, sha256) is None:
+        session.add(Blob(sha256=sha256, size=size))
+        session.flush()
+
+
+def _apply(files: dict[str, FileEntry], operations: list[Operation], commit: str) -> None:
+    for op in operations:
+        path = check_path(op.path.rstrip("/") if isinstance(op, DeletePath) else op.path)
+        if isinstance(op, PutFile):
+            files[path] = op.entry
+        elif not op.folder and path in files:
+            del files[path]
+        else:
+            inside = [p for p in files if p.startswith(path + "/")]
+            if not inside:
+                raise EntryNotFound(f"Cannot delete {path!r}: no such file or folder", commit)
+            for p in inside:
+                del files[p]
+    _check_no_file_dir_clash(files)
+
+
+def _check_no_file_dir_clash(files: dict[str, FileEntry]) -> None:
+    for path in files:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if prefix in files:
+                raise BadRequest(f"Cannot add {path!r}: {prefix!r} is a file")
+
+
+def _write_commit(
+    session: Session,
+    repo: Repo,
+    parent: str | None,
+    files: dict[str, FileEntry],
+    title: str,
+    message: str,
+    author: str,
+    when: datetime,
+) -> Commit:
+    tree_digest = ";".join(f"{p}:{e.git_oid}" for p, e in sorted(files.items()))
+    commit = Commit(
+        id=commit_oid(str(repo.id), parent or "", title, message, author, when.isoformat(), tree_digest),
+        repo_id=repo.id,
+        parent_id=parent,
+        title=title,
+        message=message,
+        author=author,
+        created_at=when,
+    )
+    session.add(commit)
+    session.flush()
+    if files:
+        session.execute(
+            insert(TreeEntry),
+            [
+                dict(
+                    commit_id=commit.id,
+                    path=p,
+                    sha256=e.sha256,
+                    size=e.size,
+                    git_oid=e.git_oid,
+                    lfs=e.lfs,
+                )
+                for p, e in files.items()
+            ],
+        )
+    return commit
+
+
+def initial_commit(session: Session, repo: Repo, author: str, blobs: BlobStore) -> Commit:
+    files = {GITATTRIBUTES: regular_file(blobs, session, DEFAULT_GITATTRIBUTES)}
+    commit = _write_commit(session, repo, None, files, "initial commit", "", author, utcnow())
+    session.add(Ref(repo_id=repo.id, kind="branch", name=refs.DEFAULT_BRANCH, commit_id=commit.id))
+    return commit
+
+
+def create_commit(
+    session: Session,
+    blobs: BlobStore,
+    repo: Repo,
+    branch: str,
+    operations: list[Operation],
+    *,
+    title: str,
+    message: str = "",
+    author: str,
+    parent: str | None = None,
+) -> Commit:
+    """Commit ``operations`` on top of ``branch``. With ``parent``, refuse (CommitConflict) if the
+    branch has moved on since."""
+    if not title.strip():
+        raise BadRequest("A commit needs a summary")
+    head_ref = session.scalar(
+        select(Ref).where(Ref.repo_id == repo.id, Ref.kind == "branch", Ref.name == branch).with_for_update()
+    )
+    if head_ref is None:
+        refs.branch_head(session, repo, branch)  # raises RevisionNotFound
+    head = head_ref.commit_id
+    if parent is not None and parent != head:
+        raise CommitConflict(
+            f"The branch {branch!r} moved on: its head is {head}, not the parent commit {parent}"
+        )
+    files = load_files(session, head)
+    _apply(files, operations, head)
+    if any(isinstance(op, PutFile) and op.path == README for op in operations):
+        card = cards.parse_card(blobs.read_bytes(files[README].sha256).decode("utf-8", "replace"))
+        if branch == refs.DEFAULT_BRANCH:
+            _apply_card(repo, card)
+    elif branch == refs.DEFAULT_BRANCH and README not in files:
+        _apply_card(repo, cards.CardMetadata())
+    commit = _write_commit(session, repo, head, files, title.strip(), message, author, utcnow())
+    if not refs.move_branch(session, repo, branch, head, commit.id):
+        raise CommitConflict(f"The branch {branch!r} moved on while committing; try again")
+    repo.last_modified = commit.created_at
+    return commit
+
+
+def _apply_card(repo: Repo, card: cards.CardMetadata) -> None:
+    repo.card_data = card.card_data
+    repo.tags = card.tags
+    repo.pipeline_tag = card.pipeline_tag
+    repo.library_name = card.library_name
+
+
+def history(session: Session, repo: Repo, commit_id: str) -> list[str]:
+    """Commit ids from ``commit_id`` back to the first commit, newest first."""
+    parents = dict(session.execute(select(Commit.id, Commit.parent_id).where(Commit.repo_id == repo.id)))
+    chain: list[str] = []
+    current: str | None = commit_id
+    while current is not None:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def get_commits(session: Session, ids: list[str]) -> list[Commit]:
+    found = {c.id: c for c in session.scalars(select(Commit).where(Commit.id.in_(ids)))}
+    return [found[i] for i in ids]

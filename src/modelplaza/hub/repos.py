@@ -1,0 +1,187 @@
+"""Repositories: create, find (respecting visibility), settings, delete, list and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, false, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from modelplaza.auth import permissions
+from modelplaza.auth.accounts import find_account
+from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Commit, Ref, Repo, TreeEntry, utcnow
+from modelplaza.errors import (
+    AlreadyExists,
+    AuthenticationRequired,
+    BadRequest,
+    Forbidden,
+    RepoNotFound,
+)
+from modelplaza.hub.commits import initial_commit
+from modelplaza.names import check_name
+from modelplaza.storage import BlobStore
+
+REPO_TYPES = ("model", "dataset")
+DEFAULT_BRANCH = "main"
+
+
+def check_repo_type(repo_type: str | None) -> str:
+    repo_type = repo_type or "model"
+    if repo_type not in REPO_TYPES:
+        raise BadRequest(f"Unsupported repo type {repo_type!r}: ModelPlaza hosts models and datasets")
+    return repo_type
+
+
+def _lookup(session: Session, repo_type: str, namespace: str, name: str) -> Repo | None:
+    return session.scalar(
+        select(Repo).where(Repo.type == repo_type, Repo.namespace == namespace, Repo.name == name)
+    )
+
+
+def _not_found(repo_type: str, namespace: str, name: str) -> RepoNotFound:
+    # The same answer for "does not exist" and "you may not see it": never reveal a private repo.
+    return RepoNotFound(f"Repository not found: {repo_type} {namespace}/{name}")
+
+
+def get_readable(session: Session, principal: Principal, repo_type: str, namespace: str, name: str) -> Repo:
+    repo = _lookup(session, repo_type, namespace, name)
+    if repo is None or not permissions.can_read(principal, repo):
+        raise _not_found(repo_type, namespace, name)
+    return repo
+
+
+def require_write_credentials(principal: Principal) -> None:
+    if principal.is_anonymous:
+        raise AuthenticationRequired("Authentication required: send a write token")
+    if not principal.can_write_scope:
+        raise Forbidden("This token is read-only: writing needs a token with the write scope")
+
+
+def get_writable(session: Session, principal: Principal, repo_type: str, namespace: str, name: str) -> Repo:
+    repo = get_readable(session, principal, repo_type, namespace, name)
+    require_write_credentials(principal)
+    if not permissions.can_write(principal, repo):
+        raise Forbidden(f"You may not write to {repo.repo_id}")
+    return repo
+
+
+def get_administrable(
+    session: Session, principal: Principal, repo_type: str, namespace: str, name: str
+) -> Repo:
+    repo = get_writable(session, principal, repo_type, namespace, name)
+    if not permissions.can_administer(principal, repo):
+        raise Forbidden(f"Only admins of {namespace!r} may change or delete {repo.repo_id}")
+    return repo
+
+
+def create_repo(
+    session: Session,
+    blobs: BlobStore,
+    principal: Principal,
+    repo_type: str,
+    namespace: str,
+    name: str,
+    *,
+    private: bool,
+) -> Repo:
+    """A new repo with an initial commit on ``main``; AlreadyExists if the id is taken."""
+    require_write_credentials(principal)
+    check_name(name, "repo name")
+    owner = find_account(session, namespace)
+    if owner is None or not permissions.can_create_in(principal, namespace):
+        raise Forbidden(f"You may not create repos in the namespace {namespace!r}")
+    existing = _lookup(session, repo_type, namespace, name)
+    if existing is not None:
+        if permissions.can_read(principal, existing):
+            raise AlreadyExists(f"You already created this {repo_type} repo", repo=existing)
+        raise Forbidden(f"The name {namespace}/{name} is taken")
+    repo = Repo(type=repo_type, namespace=namespace, name=name, owner_id=owner.id, private=private)
+    session.add(repo)
+    session.flush()
+    initial_commit(session, repo, principal.name or namespace, blobs)
+    return repo
+
+
+def delete_repo(session: Session, repo: Repo) -> None:
+    # Blobs stay: other repos may share them; garbage collection frees unreferenced ones.
+    session.execute(delete(Ref).where(Ref.repo_id == repo.id))
+    commit_ids = select(Commit.id).where(Commit.repo_id == repo.id)
+    session.execute(delete(TreeEntry).where(TreeEntry.commit_id.in_(commit_ids)))
+    session.execute(delete(Commit).where(Commit.repo_id == repo.id))
+    session.delete(repo)
+
+
+def update_settings(repo: Repo, *, private: bool | None) -> None:
+    if private is not None:
+        repo.private = private
+
+
+def count_download(session: Session, repo_id: int) -> None:
+    session.execute(update(Repo).where(Repo.id == repo_id).values(downloads=Repo.downloads + 1))
+
+
+def touch(repo: Repo) -> None:
+    repo.last_modified = utcnow()
+
+
+SORT_COLUMNS = {
+    "downloads": Repo.downloads,
+    "likes": Repo.likes,
+    "lastModified": Repo.last_modified,
+    "last_modified": Repo.last_modified,
+    "createdAt": Repo.created_at,
+    "created_at": Repo.created_at,
+    # Trending needs activity history; until then downloads stand in for it.
+    "trendingScore": Repo.downloads,
+    "trending_score": Repo.downloads,
+}
+
+
+@dataclass
+class RepoQuery:
+    repo_type: str
+    search: str | None = None
+    author: str | None = None
+    filters: tuple[str, ...] = ()
+    sort: str | None = None
+    ascending: bool = False
+    offset: int = 0
+    limit: int = 100
+
+
+def _visible(principal: Principal) -> object:
+    namespaces = permissions.readable_namespaces(principal)
+    if namespaces is None:
+        return Repo.private.is_not(None)
+    return or_(Repo.private == false(), Repo.namespace.in_(namespaces))
+
+
+def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Select:
+    statement = statement.where(Repo.type == query.repo_type, _visible(principal))
+    if query.search:
+        pattern = f"%{query.search.lower()}%"
+        statement = statement.where(func.lower(Repo.namespace + "/" + Repo.name).like(pattern))
+    if query.author:
+        statement = statement.where(Repo.namespace == query.author)
+    return statement
+
+
+def list_repos(session: Session, principal: Principal, query: RepoQuery) -> list[Repo]:
+    """Visible repos matching the query. Tag filters are applied after the SQL query because
+    tags live in a JSON column; the page is filled to ``limit`` regardless."""
+    column = SORT_COLUMNS.get(query.sort or "", Repo.last_modified if query.sort else None)
+    if query.sort and query.sort not in SORT_COLUMNS:
+        raise BadRequest(f"Unknown sort {query.sort!r}: choose one of {', '.join(SORT_COLUMNS)}")
+    statement = _filtered(select(Repo), principal, query)
+    order = column.asc() if query.ascending else column.desc() if column is not None else None
+    statement = statement.order_by(*([order] if order is not None else []), Repo.id.desc())
+    if not query.filters:
+        return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
+    wanted = set(query.filters)
+    matches = (r for r in session.scalars(statement) if wanted <= _filter_values(r))
+    return [r for i, r in enumerate(matches) if query.offset <= i < query.offset + query.limit]
+
+
+def _filter_values(repo: Repo) -> set[str]:
+    return {*repo.tags, *(f"{k}" for k in [repo.pipeline_tag, repo.library_name] if k)}

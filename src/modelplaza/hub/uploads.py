@@ -1,0 +1,126 @@
+"""Before a commit: deciding how each file travels (preupload) and receiving large files (LFS)."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modelplaza.db.models import Blob, Commit, Repo, TreeEntry
+from modelplaza.errors import BadRequest, PayloadTooLarge
+from modelplaza.hub.commits import GITATTRIBUTES, register_blob
+from modelplaza.hub.trees import Snapshot
+from modelplaza.storage import BlobInfo, BlobMismatch, BlobStore, BlobTooLarge
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    path: str
+    size: int
+    sample: bytes
+
+
+def _lfs_patterns(snapshot: Snapshot, blobs: BlobStore) -> list[str]:
+    entry = snapshot.files.get(GITATTRIBUTES)
+    if entry is None:
+        return []
+    text = blobs.read_bytes(entry.sha256).decode("utf-8", "replace")
+    return [line.split()[0] for line in text.splitlines() if "filter=lfs" in line and line.split()]
+
+
+def _matches(path: str, patterns: list[str]) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return any(
+        fnmatch.fnmatchcase(name, p) if "/" not in p else fnmatch.fnmatchcase(path, p.replace("**/", "*"))
+        for p in patterns
+    )
+
+
+def _looks_binary(sample: bytes) -> bool:
+    if b"\x00" in sample:
+        return True
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        return exc.start < len(sample) - 4
+    return False
+
+
+def _ignore_patterns(git_ignore: str | None) -> list[str]:
+    lines = (line.strip() for line in (git_ignore or "").splitlines())
+    return [line.rstrip("/") for line in lines if line and not line.startswith(("#", "!"))]
+
+
+def plan_uploads(
+    snapshot: Snapshot,
+    blobs: BlobStore,
+    files: list[PlannedFile],
+    *,
+    lfs_threshold: int,
+    max_file_size: int,
+    git_ignore: str | None,
+) -> list[dict]:
+    """For each file: ``lfs`` or ``regular`` upload, whether it is ignored, and the oid of the
+    file now at that path (so unchanged files can be skipped)."""
+    lfs_patterns = _lfs_patterns(snapshot, blobs)
+    ignored = _ignore_patterns(git_ignore)
+    plan = []
+    for f in files:
+        if f.size > max_file_size:
+            raise PayloadTooLarge(f"{f.path} has {f.size} bytes; the limit is {max_file_size}")
+        lfs = f.size > lfs_threshold or _looks_binary(f.sample) or _matches(f.path, lfs_patterns)
+        current = snapshot.files.get(f.path)
+        oid = None
+        if current is not None:
+            oid = current.sha256 if current.lfs else current.git_oid
+        plan.append(
+            {
+                "path": f.path,
+                "uploadMode": "lfs" if lfs else "regular",
+                "shouldIgnore": _matches(f.path, ignored),
+                "oid": oid,
+            }
+        )
+    return plan
+
+
+def blob_known(session: Session, blobs: BlobStore, sha256: str, size: int) -> bool:
+    blob = session.get(Blob, sha256)
+    return blob is not None and blob.size == size and blobs.exists(sha256)
+
+
+def check_lfs_object(oid: object, size: object, max_file_size: int) -> str | None:
+    """Why an LFS batch object is unacceptable, or None."""
+    if not isinstance(oid, str) or len(oid) != 64 or any(c not in "0123456789abcdef" for c in oid):
+        return "oid must be a lowercase hex sha256"
+    if not isinstance(size, int) or size < 0:
+        return "size must be a non-negative integer"
+    if size > max_file_size:
+        return f"size {size} exceeds the limit of {max_file_size} bytes"
+    return None
+
+
+def finish_upload(session: Session, writer, sha256: str, size: int) -> BlobInfo:
+    """Seal an uploaded object; its bytes must hash to the sha256 and size it was announced with."""
+    try:
+        info = writer.finish(expected_sha256=sha256, expected_size=size)
+    except BlobMismatch as exc:
+        raise BadRequest(f"Upload refused: {exc}") from None
+    except BlobTooLarge as exc:
+        raise PayloadTooLarge(str(exc)) from None
+    register_blob(session, info.sha256, info.size)
+    return info
+
+
+def referenced_by(session: Session, repo: Repo, sha256: str) -> bool:
+    """Whether some commit of ``repo`` contains the object (so its readers may fetch it)."""
+    found = session.scalar(
+        select(TreeEntry.path)
+        .join(Commit, Commit.id == TreeEntry.commit_id)
+        .where(Commit.repo_id == repo.id, TreeEntry.sha256 == sha256)
+        .limit(1)
+    )
+    return found is not None

@@ -1,0 +1,40 @@
+"""The Plaza object owns the running state: settings, database, blob store and signer.
+It is created once per process and handed explicitly to whatever needs it."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from modelplaza.auth.signing import Signer
+from modelplaza.config import Settings
+from modelplaza.db import Database
+from modelplaza.storage import LocalBlobStore
+
+
+def _secret(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_hex(32))
+    return Path(path).read_text().strip().encode()
+
+
+class Plaza:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(self.settings.resolved_database_url)
+        self.blobs = LocalBlobStore(self.settings.blob_dir)
+        self.signer = Signer(_secret(self.settings))
+
+    def migrate(self) -> Plaza:
+        self.db.migrate()
+        return self
+
+    def close(self) -> None:
+        self.db.dispose()

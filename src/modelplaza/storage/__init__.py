@@ -1,0 +1,4 @@
+from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobStore, BlobTooLarge, BlobWriter
+from modelplaza.storage.local import LocalBlobStore
+
+__all__ = ["BlobInfo", "BlobMismatch", "BlobStore", "BlobTooLarge", "BlobWriter", "LocalBlobStore"]
