@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from modelplaza import __version__
 from modelplaza.api import errors
-from modelplaza.api.hf import files, lfs, refs, repos, resolve
+from modelplaza.api.hf import files, lfs, refs, repos, resolve, users
 from modelplaza.api.rawpath import RawPathMiddleware
 from modelplaza.plaza import Plaza
 
@@ -20,13 +20,14 @@ def create_app(plaza: Plaza) -> FastAPI:
     )
     app.state.plaza = plaza
     errors.install(app)
-    # Order matters: the LFS routes (``{name}.git``) before resolve's catch-alls.
-    for module in (repos, refs, files, lfs, resolve):
-        app.include_router(module.router)
-    app.add_middleware(RawPathMiddleware)
 
     @app.get("/api/health")
     def health() -> dict:
         return {"status": "ok", "version": __version__}
+
+    # Order matters: fixed paths first, then the ones that start with ``/api/{models|datasets}``.
+    for module in (users, lfs, repos, refs, files, resolve):
+        app.include_router(module.router)
+    app.add_middleware(RawPathMiddleware)
 
     return app

@@ -11,10 +11,9 @@ from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
 from modelplaza.api.rawpath import param
-from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import AuthenticationRequired, BadRequest
-from modelplaza.hub import cards, refs, repos, trees
+from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
 
 router = APIRouter()
@@ -147,40 +146,3 @@ def list_repos(
         next_url = request.url.include_query_params(offset=offset + page)
         headers["Link"] = f'<{next_url}>; rel="next"'
     return JSONResponse(items, headers=headers)
-
-
-@router.get("/api/whoami-v2")
-def whoami(request: Request, principal: Caller) -> dict:
-    if principal.is_anonymous:
-        raise AuthenticationRequired("Authentication required: send a token")
-    with get_plaza(request).db.read() as session:
-        user = get_user(session, principal.name)
-        email = user.email
-        fullname = user.fullname
-    return {
-        "type": "user",
-        "id": str(principal.user_id),
-        "name": principal.name,
-        "fullname": fullname,
-        "email": email,
-        "isAdmin": principal.is_admin,
-        "orgs": [{"name": org, "roleInOrg": role} for org, role in sorted(principal.org_roles.items())],
-        "auth": {
-            "type": "access_token",
-            "accessToken": {
-                "displayName": principal.token_name,
-                "role": "write" if principal.can_write_scope else "read",
-            },
-        },
-    }
-
-
-@router.post("/api/validate-yaml")
-def validate_yaml(body: dict = Body(...)) -> Response:
-    content = body.get("content")
-    if not isinstance(content, str):
-        return JSONResponse({"errors": [{"message": "'content' must be the README text"}]}, 400)
-    errors = cards.validation_errors(content)
-    if errors:
-        return JSONResponse({"errors": [{"message": m} for m in errors]}, status_code=400)
-    return JSONResponse({})

@@ -1,0 +1,149 @@
+"""A real plaza server on a free port, on SQLite or PostgreSQL (``PLAZA_TEST_DATABASE``), with
+users and tokens made through the ``plaza admin`` CLI as an operator would.
+
+The Hugging Face clients read ``HF_ENDPOINT`` when first imported, so it is set here, before
+any test module imports them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+PORT = _free_port()
+ENDPOINT = f"http://127.0.0.1:{PORT}"
+WORK_DIR = Path(tempfile.mkdtemp(prefix="plaza-test-"))
+BACKEND = os.environ.get("PLAZA_TEST_DATABASE", "sqlite")
+MAX_FILE_SIZE = 96 * 1024 * 1024
+os.environ.update(
+    HF_ENDPOINT=ENDPOINT,
+    HF_HOME=str(WORK_DIR / "hf-home"),
+    HF_HUB_DISABLE_TELEMETRY="1",
+    HF_HUB_DISABLE_IMPLICIT_TOKEN="1",
+    HF_HUB_ETAG_TIMEOUT="30",
+    HF_HUB_DOWNLOAD_TIMEOUT="60",
+    TOKENIZERS_PARALLELISM="false",
+)
+os.environ.pop("HF_TOKEN", None)
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class PlazaServer:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "modelplaza.cli.main", *args],
+            env=self.env, capture_output=True, text=True, check=check, timeout=120,
+        )
+
+    def token(self, name: str, *, write: bool = True) -> str:
+        return self.cli("admin", "create-token", name, *(["--write"] if write else [])).stdout.strip()
+
+
+def _database_url() -> tuple[str, str | None]:
+    if BACKEND == "sqlite":
+        return f"sqlite:///{WORK_DIR / 'plaza.db'}", None
+    if BACKEND == "postgres":
+        import psycopg
+
+        name = f"plaza_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", name
+    raise RuntimeError(f"PLAZA_TEST_DATABASE must be sqlite or postgres, not {BACKEND!r}")
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wait_until_up(process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"plaza serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{ENDPOINT}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"plaza serve did not come up:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def plaza() -> PlazaServer:
+    database_url, pg_name = _database_url()
+    data_dir = WORK_DIR / "data"
+    env = {
+        **os.environ,
+        "PLAZA_DATA_DIR": str(data_dir),
+        "PLAZA_DATABASE_URL": database_url,
+        "PLAZA_MAX_FILE_SIZE": str(MAX_FILE_SIZE),
+    }
+    server = PlazaServer(ENDPOINT, data_dir, env)
+    server.cli("admin", "create-user", "alice", "--password", "alice-password")
+    server.cli("admin", "create-user", "bob", "--password", "bob-password")
+    server.cli("admin", "create-user", "root", "--password", "root-password", "--admin")
+    server.cli("admin", "create-org", "acme", "--owner", "alice")
+    server.cli("admin", "add-member", "acme", "bob", "--role", "write")
+    for user in ("alice", "bob", "root"):
+        server.tokens[user] = server.token(user)
+    server.tokens["alice-read"] = server.token("alice", write=False)
+    log = WORK_DIR / "server.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(PORT)],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(process, log)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if pg_name:
+            _drop_database(pg_name)
+
+
+@pytest.fixture
+def api(plaza):
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=plaza.url, token=plaza.tokens["alice"])
+
+
+@pytest.fixture
+def repo_name() -> str:
+    return f"r-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def no_xet(monkeypatch):
+    """Send large files over LFS as ``HF_HUB_DISABLE_XET=1`` does."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)
