@@ -78,7 +78,7 @@ def _operations(plaza: Plaza, session, files: dict[str, bytes]) -> list[commits.
             commits.register_blob(session, info.sha256, info.size)
             entry = commits.lfs_file(session, info.sha256, info.size)
         else:
-            entry = commits.regular_file(plaza.blobs, session, data)
+            entry = commits.regular_file(plaza.blobs, data)
         ops.append(commits.PutFile(item["path"], entry))
     return ops
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request
 
 from modelplaza.auth.accounts import authenticate_token
@@ -33,3 +35,11 @@ def public_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     return str(request.base_url).rstrip("/")
+
+
+def next_page(request: Request, path: str | None = None, **params: object) -> dict[str, str]:
+    """The ``Link`` header to the next page: on the address clients use, with this request's
+    query plus ``params``, and the path (this one unless given) escaped for a header."""
+    query = request.url.include_query_params(**params).query
+    path = quote(path or request.url.path, safe="/%")
+    return {"Link": f'<{public_url(request)}{path}?{query}>; rel="next"'}

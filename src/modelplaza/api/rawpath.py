@@ -7,7 +7,9 @@ decodes ``%2F`` first. This middleware rebuilds the routed path from the raw one
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, unquote_plus
+
+from modelplaza.api.errors import error_response
 
 
 def _segment(raw: str) -> str:
@@ -21,6 +23,11 @@ class RawPathMiddleware:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope.get("raw_path"):
             raw = scope["raw_path"].decode("latin-1")
+            if "\x00" in unquote(raw) or "\x00" in unquote_plus(scope["query_string"].decode("latin-1")):
+                # No name, path or revision may hold a NUL; PostgreSQL could not even look it up.
+                response = error_response(400, "Invalid request: URLs cannot contain NUL characters")
+                await response(scope, receive, send)
+                return
             scope = dict(scope, path="/".join(_segment(s) for s in raw.split("/")))
         await self.app(scope, receive, send)
 

@@ -3,10 +3,12 @@ to it in the same transaction, or nothing at all."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import Blob, Commit, Ref, Repo, TreeEntry, utcnow
@@ -17,6 +19,7 @@ from modelplaza.hub.trees import FileEntry, load_files
 from modelplaza.names import check_path
 from modelplaza.storage import BlobStore
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 README = "README.md"
 GITATTRIBUTES = ".gitattributes"
 LFS_PATTERNS = [
@@ -88,15 +91,17 @@ class DeletePath:
 Operation = PutFile | DeletePath
 
 
-def regular_file(blobs: BlobStore, session: Session, data: bytes) -> FileEntry:
-    """Store inline content and describe it as a regular (non-LFS) file."""
+def regular_file(blobs: BlobStore, data: bytes) -> FileEntry:
+    """Store inline content and describe it as a regular (non-LFS) file; the commit that
+    uses it registers it in the database."""
     info = blobs.put_bytes(data)
-    register_blob(session, info.sha256, info.size)
     return FileEntry(info.sha256, info.size, blob_oid(data), lfs=False)
 
 
 def lfs_file(session: Session, sha256: str, size: int | None) -> FileEntry:
     """A file whose content was uploaded beforehand (LFS); it must be held already."""
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise BadRequest(f"Invalid LFS oid {sha256!r}: expected a sha256 in lowercase hex")
     blob = session.get(Blob, sha256)
     if blob is None:
         raise BadRequest(f"LFS object {sha256} was never uploaded: upload it before committing")
@@ -106,9 +111,13 @@ def lfs_file(session: Session, sha256: str, size: int | None) -> FileEntry:
 
 
 def register_blob(session: Session, sha256: str, size: int) -> None:
-    if session.get(Blob, sha256) is None:
-        session.add(Blob(sha256=sha256, size=size))
-        session.flush()
+    if session.get(Blob, sha256) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(Blob(sha256=sha256, size=size))
+    except IntegrityError:
+        pass  # A concurrent upload of the same content registered it first.
 
 
 def _apply(files: dict[str, FileEntry], operations: list[Operation], commit: str) -> None:
@@ -177,7 +186,8 @@ def _write_commit(
 
 
 def initial_commit(session: Session, repo: Repo, author: str, blobs: BlobStore) -> Commit:
-    files = {GITATTRIBUTES: regular_file(blobs, session, DEFAULT_GITATTRIBUTES)}
+    files = {GITATTRIBUTES: regular_file(blobs, DEFAULT_GITATTRIBUTES)}
+    register_blob(session, files[GITATTRIBUTES].sha256, files[GITATTRIBUTES].size)
     commit = _write_commit(session, repo, None, files, "initial commit", "", author, utcnow())
     session.add(Ref(repo_id=repo.id, kind="branch", name=refs.DEFAULT_BRANCH, commit_id=commit.id))
     return commit
@@ -199,6 +209,13 @@ def create_commit(
     branch has moved on since."""
     if not title.strip():
         raise BadRequest("A commit needs a summary")
+    if "\x00" in title + message:
+        raise BadRequest("A commit summary or description cannot contain NUL characters")
+    # In a fixed order, before the branch lock: concurrent commits bringing the same new
+    # contents in different orders would otherwise deadlock on each other's rows.
+    added = {(op.entry.sha256, op.entry.size) for op in operations if isinstance(op, PutFile)}
+    for sha256, size in sorted(added):
+        register_blob(session, sha256, size)
     head_ref = session.scalar(
         select(Ref).where(Ref.repo_id == repo.id, Ref.kind == "branch", Ref.name == branch).with_for_update()
     )
@@ -233,7 +250,8 @@ def _apply_card(repo: Repo, card: cards.CardMetadata) -> None:
 
 def history(session: Session, repo: Repo, commit_id: str) -> list[str]:
     """Commit ids from ``commit_id`` back to the first commit, newest first."""
-    parents = dict(session.execute(select(Commit.id, Commit.parent_id).where(Commit.repo_id == repo.id)))
+    rows = session.execute(select(Commit.id, Commit.parent_id).where(Commit.repo_id == repo.id))
+    parents = dict(rows.tuples().all())  # dict(Result) would treat the Result as a mapping
     chain: list[str] = []
     current: str | None = commit_id
     while current is not None:

@@ -88,6 +88,8 @@ def create_branch(session: Session, repo: Repo, name: str, starting_point: str |
 
 def create_tag(session: Session, repo: Repo, tag: str, revision: str, message: str | None) -> Ref:
     _, tag = _strip_prefix(tag)
+    if message and "\x00" in message:
+        raise BadRequest("A tag message cannot contain NUL characters")
     return create_ref(session, repo, "tag", tag, resolve(session, repo, revision), message)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from modelplaza.auth import permissions
 from modelplaza.auth.accounts import find_account
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Commit, Ref, Repo, TreeEntry, utcnow
+from modelplaza.db.models import Commit, Ref, Repo, TreeEntry
 from modelplaza.errors import (
     AlreadyExists,
     AuthenticationRequired,
@@ -23,7 +23,6 @@ from modelplaza.names import check_name
 from modelplaza.storage import BlobStore
 
 REPO_TYPES = ("model", "dataset")
-DEFAULT_BRANCH = "main"
 
 
 def check_repo_type(repo_type: str | None) -> str:
@@ -88,13 +87,17 @@ def create_repo(
     """A new repo with an initial commit on ``main``; AlreadyExists if the id is taken."""
     require_write_credentials(principal)
     check_name(name, "repo name")
+    check_name(namespace, "namespace")
     owner = find_account(session, namespace)
     if owner is None or not permissions.can_create_in(principal, namespace):
         raise Forbidden(f"You may not create repos in the namespace {namespace!r}")
     existing = _lookup(session, repo_type, namespace, name)
     if existing is not None:
         if permissions.can_read(principal, existing):
-            raise AlreadyExists(f"You already created this {repo_type} repo", repo=existing)
+            # Plain values, not the Repo: the rollback that follows the error expires it.
+            raise AlreadyExists(
+                f"You already created this {repo_type} repo", repo_type=repo_type, repo_id=existing.repo_id
+            )
         raise Forbidden(f"The name {namespace}/{name} is taken")
     repo = Repo(type=repo_type, namespace=namespace, name=name, owner_id=owner.id, private=private)
     session.add(repo)
@@ -119,10 +122,6 @@ def update_settings(repo: Repo, *, private: bool | None) -> None:
 
 def count_download(session: Session, repo_id: int) -> None:
     session.execute(update(Repo).where(Repo.id == repo_id).values(downloads=Repo.downloads + 1))
-
-
-def touch(repo: Repo) -> None:
-    repo.last_modified = utcnow()
 
 
 SORT_COLUMNS = {
@@ -160,8 +159,9 @@ def _visible(principal: Principal) -> object:
 def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Select:
     statement = statement.where(Repo.type == query.repo_type, _visible(principal))
     if query.search:
-        pattern = f"%{query.search.lower()}%"
-        statement = statement.where(func.lower(Repo.namespace + "/" + Repo.name).like(pattern))
+        escaped = query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        repo_id = func.lower(Repo.namespace + "/" + Repo.name)
+        statement = statement.where(repo_id.like(f"%{escaped}%", escape="\\"))
     if query.author:
         statement = statement.where(Repo.namespace == query.author)
     return statement
@@ -170,12 +170,13 @@ def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Sele
 def list_repos(session: Session, principal: Principal, query: RepoQuery) -> list[Repo]:
     """Visible repos matching the query. Tag filters are applied after the SQL query because
     tags live in a JSON column; the page is filled to ``limit`` regardless."""
-    column = SORT_COLUMNS.get(query.sort or "", Repo.last_modified if query.sort else None)
     if query.sort and query.sort not in SORT_COLUMNS:
         raise BadRequest(f"Unknown sort {query.sort!r}: choose one of {', '.join(SORT_COLUMNS)}")
     statement = _filtered(select(Repo), principal, query)
-    order = column.asc() if query.ascending else column.desc() if column is not None else None
-    statement = statement.order_by(*([order] if order is not None else []), Repo.id.desc())
+    if query.sort:
+        column = SORT_COLUMNS[query.sort]
+        statement = statement.order_by(column.asc() if query.ascending else column.desc())
+    statement = statement.order_by(Repo.id.desc())
     if not query.filters:
         return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
     wanted = set(query.filters)

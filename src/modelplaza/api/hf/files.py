@@ -9,8 +9,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
@@ -94,7 +95,7 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
             raise BadRequest(f"Invalid base64 content for {path!r}") from None
         if len(data) > plaza.settings.max_file_size:
             raise PayloadTooLarge(f"{path} is larger than the limit of {plaza.settings.max_file_size} bytes")
-        return commits.PutFile(check_path(path), commits.regular_file(plaza.blobs, session, data))
+        return commits.PutFile(check_path(path), commits.regular_file(plaza.blobs, data))
     if key == "lfsFile":
         if value.get("algo", "sha256") != "sha256":
             raise BadRequest("Only sha256 LFS objects are supported")
@@ -115,10 +116,21 @@ async def commit(request: Request, principal: Caller, target: Target, revision: 
     key, header = _parse_line(lines[0])
     if key != "header" or not isinstance(header, dict):
         raise BadRequest("The first line of a commit must be its header")
+    parent = header.get("parentCommit")
+    if parent is not None and not isinstance(parent, str):
+        raise BadRequest("The header's 'parentCommit' must be a commit id")
+    # Decoding, hashing and storing the files takes a while: off the event loop, so the plaza
+    # keeps answering other requests meanwhile.
+    return await run_in_threadpool(_commit, request, principal, target, branch, header, lines[1:])
+
+
+def _commit(
+    request: Request, principal: Principal, target: RepoPath, branch: str, header: dict, lines: list[bytes]
+) -> dict:
     plaza = get_plaza(request)
     with plaza.db.write() as session:
         repo = repos.get_writable(session, principal, *target.key)
-        operations = [_operation(*_parse_line(line), session, plaza) for line in lines[1:]]
+        operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
         created = commits.create_commit(
             session,
             plaza.blobs,
@@ -140,8 +152,7 @@ async def commit(request: Request, principal: Caller, target: Target, revision: 
 
 def _page_link(request: Request, sha: str, revision: str, cursor: int) -> dict[str, str]:
     path = request.url.path.replace(f"/tree/{revision}", f"/tree/{sha}", 1)
-    url = request.url.replace(path=path).include_query_params(cursor=cursor)
-    return {"Link": f'<{url}>; rel="next"'}
+    return next_page(request, path, cursor=cursor)
 
 
 @router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from modelplaza.api.deps import get_plaza, get_principal, public_url
@@ -14,11 +15,14 @@ from modelplaza.api.hf.files import _json
 from modelplaza.api.hf.paths import RepoPath
 from modelplaza.api.hf.serialize import URL_PREFIX
 from modelplaza.api.rawpath import param
+from modelplaza.api.receive import receive_blob
+from modelplaza.api.sendfile import BlobResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound, NotImplementedYet
 from modelplaza.hub import repos, uploads
-from modelplaza.storage import BlobTooLarge
+from modelplaza.plaza import Plaza
+from modelplaza.storage import BlobTooLarge, BlobWriter
 
 router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -111,8 +115,7 @@ async def upload_object(request: Request, link: str) -> Response:
     plaza = get_plaza(request)
     writer = plaza.blobs.writer(max_size=payload["size"])
     try:
-        async for chunk in request.stream():
-            writer.write(chunk)
+        await receive_blob(request, writer)
     except BlobTooLarge:
         raise BadRequest(f"Upload refused: more than the announced {payload['size']} bytes") from None
     except ClientDisconnect:
@@ -121,9 +124,13 @@ async def upload_object(request: Request, link: str) -> Response:
     except BaseException:
         writer.abort()
         raise
+    await run_in_threadpool(_seal, plaza, writer, payload)  # It fsyncs: not on the event loop.
+    return Response(status_code=200)
+
+
+def _seal(plaza: Plaza, writer: BlobWriter, payload: dict) -> None:
     with plaza.db.write() as session:
         uploads.finish_upload(session, writer, payload["oid"], payload["size"])
-    return Response(status_code=200)
 
 
 @router.get("/api/lfs/objects/{link}")
@@ -131,16 +138,15 @@ def download_object(request: Request, link: str) -> Response:
     payload = _link(request, link, "download")
     blobs = get_plaza(request).blobs
     size = blobs.size(payload["oid"])
-    return StreamingResponse(
-        blobs.read_range(payload["oid"], 0, size - 1, 4 << 20),
-        headers={"Content-Length": str(size)},
-        media_type="application/octet-stream",
-    )
+    return BlobResponse(blobs, payload["oid"], 0, size - 1, headers={"Content-Length": str(size)})
 
 
 async def _verify(request: Request, principal: Principal, target: RepoPath) -> Response:
     body = await _json(request)
     plaza = get_plaza(request)
+    problem = uploads.check_lfs_object(body.get("oid"), body.get("size"), plaza.settings.max_file_size)
+    if problem:
+        raise BadRequest(f"Cannot verify the object: {problem}")
     with plaza.db.read() as session:
         repos.get_writable(session, principal, *target.key)
         if not uploads.blob_known(session, plaza.blobs, body.get("oid"), body.get("size")):

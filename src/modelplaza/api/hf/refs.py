@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
@@ -49,9 +49,7 @@ def list_commits(
         repo = repos.get_readable(session, principal, *target.key)
         chain = commits.history(session, repo, refs.resolve(session, repo, param(revision)))
         page = commits.get_commits(session, chain[p * limit : (p + 1) * limit])
-    headers = {}
-    if len(chain) > (p + 1) * limit:
-        headers["Link"] = f'<{request.url.include_query_params(p=p + 1)}>; rel="next"'
+    headers = next_page(request, p=p + 1) if len(chain) > (p + 1) * limit else {}
     return JSONResponse([serialize.commit(c) for c in page], headers=headers)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
 from modelplaza.api.rawpath import param
@@ -115,7 +115,7 @@ def list_repos(
     sort: str | None = None,
     direction: int | None = None,
     limit: int | None = Query(None, ge=1),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=2**62),  # The database's integers are 64-bit.
     full: bool = False,
     cardData: bool = False,
 ) -> Response:
@@ -141,8 +141,5 @@ def list_repos(
             if not (full or cardData):
                 info.pop("cardData")
             items.append(info)
-    headers = {}
-    if len(found) > page:
-        next_url = request.url.include_query_params(offset=offset + page)
-        headers["Link"] = f'<{next_url}>; rel="next"'
+    headers = next_page(request, offset=offset + page) if len(found) > page else {}
     return JSONResponse(items, headers=headers)

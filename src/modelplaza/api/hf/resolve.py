@@ -6,11 +6,11 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import StreamingResponse
 
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
+from modelplaza.api.sendfile import BlobResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
 from modelplaza.hub import refs, repos, trees
@@ -19,7 +19,6 @@ from modelplaza.hub.trees import FileEntry
 router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-CHUNK = 4 << 20
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -74,8 +73,9 @@ def _serve(request: Request, principal: Principal, target: RepoPath, revision: s
     if start == 0:
         with plaza.db.write() as session:
             repos.count_download(session, repo.id)
-    body = plaza.blobs.read_range(entry.sha256, start, end, CHUNK) if entry.size else iter(())
-    return StreamingResponse(body, status_code=status, headers=headers, media_type="application/octet-stream")
+    if not entry.size:
+        return Response(status_code=status, headers=headers, media_type="application/octet-stream")
+    return BlobResponse(plaza.blobs, entry.sha256, start, end, status_code=status, headers=headers)
 
 
 def _file_repo(namespace: str, name: str, repo_type: str) -> RepoPath:

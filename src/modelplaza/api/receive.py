@@ -1,0 +1,46 @@
+"""Receiving a large request body into a blob writer without stalling the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from modelplaza.storage import BlobWriter
+
+BATCH = 4 << 20
+
+
+async def receive_blob(request: Request, writer: BlobWriter) -> None:
+    """Feed the body to ``writer``. Each few MiB are hashed and written in a worker thread while
+    the next ones arrive, so receiving and hashing run on two cores and the loop stays free."""
+    writing: asyncio.Future | None = None
+    try:
+        async for batch in _batches(request.stream(), BATCH):
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(run_in_threadpool(_write_all, writer, batch))
+    finally:
+        # Never leave a thread writing to a file the caller may abort next.
+        if writing is not None:
+            await writing
+
+
+def _write_all(writer: BlobWriter, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        writer.write(chunk)
+
+
+async def _batches(stream: AsyncIterator[bytes], size: int) -> AsyncIterator[list[bytes]]:
+    batch: list[bytes] = []
+    held = 0
+    async for chunk in stream:
+        batch.append(chunk)
+        held += len(chunk)
+        if held >= size:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
