@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Seconds an LFS upload link stays valid.
     upload_link_ttl: int = 24 * 3600
     secret_key: str | None = None
+    # Where Xet clients reach the CAS service; by default the plaza itself under /cas.
+    cas_url: str | None = None
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *args, **kwargs):

@@ -30,6 +30,7 @@ class Plaza:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.resolved_database_url)
         self.blobs = LocalBlobStore(self.settings.blob_dir)
+        self.xorbs = LocalBlobStore(self.settings.data_dir / "xorbs")
         self.signer = Signer(_secret(self.settings))
 
     def migrate(self) -> Plaza:

@@ -145,12 +145,6 @@ def test_upload_folder_of_small_files_with_xet_enabled(api, repo_name, tmp_path)
     assert api.repo_info(repo_id).sha == head
 
 
-@pytest.mark.xfail(
-    raises=ConnectionError,  # hf_xet's error when xet-write-token answers 501
-    strict=True,
-    reason="Weights are LFS files, which huggingface_hub 2.4.0 sends over Xet whenever hf_xet is "
-    "installed; the plaza's Xet write path is the next issue (spec, section 3.2)",
-)
 def test_push_to_hub_of_weights_with_xet_enabled(api, repo_name, tmp_path):
     repo_id = f"alice/{repo_name}"
     model = tiny_model(7)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from modelplaza import __version__
-from modelplaza.api import errors
-from modelplaza.api.hf import files, lfs, refs, repos, resolve, users
+from modelplaza.api import cas, errors
+from modelplaza.api.hf import files, lfs, refs, repos, resolve, users, xet
 from modelplaza.api.rawpath import RawPathMiddleware
 from modelplaza.plaza import Plaza
 
@@ -26,7 +26,7 @@ def create_app(plaza: Plaza) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     # Order matters: fixed paths first, then the ones that start with ``/api/{models|datasets}``.
-    for module in (users, lfs, repos, refs, files, resolve):
+    for module in (users, cas, lfs, xet, repos, refs, files, resolve):
         app.include_router(module.router)
     app.add_middleware(RawPathMiddleware)
 

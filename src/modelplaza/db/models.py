@@ -157,4 +157,42 @@ class Ref(Base):
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class Xorb(Base):
+    """A Xet xorb (a run of compressed chunks) held in the xorb store, by its hash string."""
+
+    __tablename__ = "xorbs"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    num_chunks: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class XorbChunk(Base):
+    """One chunk of a xorb: found by its hash to answer deduplication queries."""
+
+    __tablename__ = "xorb_chunks"
+
+    xorb_hash: Mapped[str] = mapped_column(
+        ForeignKey("xorbs.hash", ondelete="CASCADE"), primary_key=True
+    )
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chunk_hash: Mapped[str] = mapped_column(String(64), index=True)
+    byte_start: Mapped[int] = mapped_column(BigInteger)
+    unpacked_size: Mapped[int] = mapped_column(Integer)
+
+
+class XetFile(Base):
+    """A file uploaded through Xet: how to rebuild it from xorb chunk ranges, and its sha256."""
+
+    __tablename__ = "xet_files"
+
+    file_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    # [[xorb hash, first chunk, end chunk (exclusive), unpacked bytes], ...]
+    terms: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 Index("ix_repos_type_name", Repo.type, Repo.name)

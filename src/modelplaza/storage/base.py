@@ -37,6 +37,9 @@ class BlobStore(Protocol):
 
     def put_bytes(self, data: bytes) -> BlobInfo: ...
 
+    def put_keyed(self, key: str, data: bytes) -> bool:
+        """Store bytes under a content-derived key other than their sha256."""
+
     def exists(self, sha256: str) -> bool: ...
 
     def size(self, sha256: str) -> int: ...

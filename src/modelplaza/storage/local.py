@@ -71,6 +71,22 @@ class LocalBlobStore:
         writer.write(data)
         return writer.finish()
 
+    def put_keyed(self, key: str, data: bytes) -> bool:
+        """Store ``data`` under a key the caller derived from it (a Xet xorb hash, say);
+        False when that key is held already."""
+        if self.exists(key):
+            return False
+        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="keyed-")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            self._adopt(Path(name), key)
+        finally:
+            Path(name).unlink(missing_ok=True)
+        return True
+
     def _adopt(self, tmp_path: Path, sha256: str) -> None:
         target = self.path(sha256)
         if target.exists():

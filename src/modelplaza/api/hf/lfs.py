@@ -19,7 +19,7 @@ from modelplaza.api.receive import receive_blob
 from modelplaza.api.sendfile import BlobResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
-from modelplaza.errors import BadRequest, NotFound, NotImplementedYet
+from modelplaza.errors import BadRequest, NotFound
 from modelplaza.hub import repos, uploads
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
@@ -162,11 +162,3 @@ async def verify_model(request: Request, principal: Caller, namespace: str, name
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/verify")
 async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     return await _verify(request, principal, _git_repo(namespace, name_git, "dataset"))
-
-
-@router.get("/api/{type_plural}/{namespace}/{name}/xet-write-token/{revision}")
-@router.get("/api/{type_plural}/{namespace}/{name}/xet-read-token/{revision}")
-def xet_token() -> Response:
-    raise NotImplementedYet(
-        "This plaza does not speak Xet yet: set HF_HUB_DISABLE_XET=1 to upload large files over LFS"
-    )

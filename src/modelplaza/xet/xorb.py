@@ -1,0 +1,182 @@
+"""Xorbs: the serialized runs of chunks a client uploads (Xet specification v1.1.0, "Xorb Format").
+
+A xorb is a sequence of chunks, each an 8-byte header (version 0, compressed size as 3 bytes
+little-endian, compression scheme, uncompressed size as 3 bytes little-endian) followed by the
+chunk's compressed bytes. Clients upload xorbs without a footer; a stored xorb may end with the
+reference implementation's metadata footer, which starts with ``XETBLOB`` and is skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import lz4.frame
+
+from modelplaza.xet.hashing import chunk_hash
+
+CHUNK_HEADER_SIZE = 8
+CHUNK_VERSION = 0
+MAX_CHUNK_SIZE = 128 * 1024  # no chunk holds more, uncompressed
+MAX_XORB_SIZE = 64 * 1024 * 1024  # the serialized size the CAS accepts
+FOOTER_IDENT = b"XETBLOB"
+
+
+class XorbFormatError(ValueError):
+    """The bytes are not a well-formed xorb."""
+
+
+class CompressionScheme(IntEnum):
+    NONE = 0
+    LZ4 = 1
+    BG4_LZ4 = 2  # bytes grouped by their position in each 4-byte word, then LZ4
+
+
+@dataclass(frozen=True)
+class XorbChunk:
+    hash: bytes
+    data: bytes  # uncompressed
+
+
+@dataclass(frozen=True)
+class ChunkHeader:
+    offset: int  # where the header starts in the xorb
+    stored_size: int
+    scheme: CompressionScheme
+    size: int  # uncompressed
+
+    @property
+    def end(self) -> int:
+        return self.offset + CHUNK_HEADER_SIZE + self.stored_size
+
+
+def _read_header(body: bytes, offset: int, index: int) -> ChunkHeader:
+    raw = body[offset : offset + CHUNK_HEADER_SIZE]
+    if len(raw) < CHUNK_HEADER_SIZE:
+        raise XorbFormatError(f"truncated xorb: chunk {index} header at byte {offset} is cut short")
+    if raw[0] != CHUNK_VERSION:
+        raise XorbFormatError(f"bad header of chunk {index} at byte {offset}: version {raw[0]}, expected 0")
+    try:
+        scheme = CompressionScheme(raw[4])
+    except ValueError:
+        raise XorbFormatError(f"bad header of chunk {index}: unknown compression scheme {raw[4]}") from None
+    header = ChunkHeader(
+        offset, int.from_bytes(raw[1:4], "little"), scheme, int.from_bytes(raw[5:8], "little")
+    )
+    if not 0 < header.size <= MAX_CHUNK_SIZE:
+        raise XorbFormatError(
+            f"bad length of chunk {index}: {header.size} bytes, chunks hold 1 to {MAX_CHUNK_SIZE}"
+        )
+    if scheme is CompressionScheme.NONE and header.stored_size != header.size:
+        raise XorbFormatError(
+            f"bad length of uncompressed chunk {index}: {header.stored_size} != {header.size}"
+        )
+    if header.end > len(body):
+        raise XorbFormatError(
+            f"truncated xorb: chunk {index} needs bytes up to {header.end}, the body has {len(body)}"
+        )
+    return header
+
+
+def read_chunk_headers(body: bytes) -> list[ChunkHeader]:
+    """The chunks' headers in order, checked for shape and bounds but not decompressed."""
+    if len(body) > MAX_XORB_SIZE:
+        raise XorbFormatError(f"xorb of {len(body)} bytes is over the {MAX_XORB_SIZE}-byte limit")
+    headers: list[ChunkHeader] = []
+    offset = 0
+    while offset < len(body):
+        if headers and body.startswith(FOOTER_IDENT, offset):
+            break
+        headers.append(_read_header(body, offset, len(headers)))
+        offset = headers[-1].end
+    if not headers:
+        raise XorbFormatError("empty xorb: it holds no chunk")
+    return headers
+
+
+def _lz4_decompress(stored: bytes, size: int) -> bytes:
+    # Bounded so that a forged frame cannot inflate past the size its header declares.
+    decompressor = lz4.frame.LZ4FrameDecompressor()
+    data = decompressor.decompress(stored, max_length=size + 1)
+    if len(data) != size or not decompressor.eof or decompressor.unused_data:
+        raise ValueError(f"the LZ4 frame does not hold exactly {size} bytes")
+    return data
+
+
+def bg4_group(data: bytes) -> bytes:
+    return b"".join(data[k::4] for k in range(4))
+
+
+def bg4_ungroup(grouped: bytes) -> bytes:
+    out = bytearray(len(grouped))
+    start = 0
+    for k in range(4):
+        count = len(out[k::4])
+        out[k::4] = grouped[start : start + count]
+        start += count
+    return bytes(out)
+
+
+def decode_chunk(body: bytes, header: ChunkHeader, index: int = 0) -> bytes:
+    stored = body[header.offset + CHUNK_HEADER_SIZE : header.end]
+    if header.scheme is CompressionScheme.NONE:
+        return bytes(stored)
+    try:
+        data = _lz4_decompress(stored, header.size)
+    except (RuntimeError, ValueError) as exc:
+        raise XorbFormatError(
+            f"decompression of chunk {index} ({header.scheme.name}) failed: {exc}"
+        ) from None
+    return bg4_ungroup(data) if header.scheme is CompressionScheme.BG4_LZ4 else data
+
+
+def parse_xorb(body: bytes) -> list[XorbChunk]:
+    """Every chunk of the xorb, decompressed and hashed; the caller compares the xorb hash."""
+    body = bytes(body)
+    chunks = []
+    for index, header in enumerate(read_chunk_headers(body)):
+        data = decode_chunk(body, header, index)
+        chunks.append(XorbChunk(chunk_hash(data), data))
+    return chunks
+
+
+def chunk_byte_offsets(body: bytes) -> list[int]:
+    """Where each chunk starts in the serialized xorb, then where the last one ends.
+
+    Chunk range [i, j) of a xorb is the byte range [offsets[i], offsets[j]) of its body.
+    """
+    headers = read_chunk_headers(body)
+    return [h.offset for h in headers] + [headers[-1].end]
+
+
+def _encode(data: bytes, scheme: CompressionScheme) -> bytes:
+    if scheme is CompressionScheme.NONE:
+        return data
+    grouped = bg4_group(data) if scheme is CompressionScheme.BG4_LZ4 else data
+    return lz4.frame.compress(grouped)
+
+
+def serialize_chunk(data: bytes, scheme: CompressionScheme | None = None) -> bytes:
+    """One chunk with its header; with no scheme given, LZ4 when it saves space, else stored."""
+    if not 0 < len(data) <= MAX_CHUNK_SIZE:
+        raise ValueError(f"a chunk holds 1 to {MAX_CHUNK_SIZE} bytes, got {len(data)}")
+    if scheme is None:
+        stored = _encode(data, CompressionScheme.LZ4)
+        scheme = CompressionScheme.LZ4 if len(stored) < len(data) else CompressionScheme.NONE
+        stored = stored if scheme is CompressionScheme.LZ4 else data
+    else:
+        stored = _encode(data, scheme)
+    return (
+        bytes([CHUNK_VERSION])
+        + len(stored).to_bytes(3, "little")
+        + bytes([scheme])
+        + len(data).to_bytes(3, "little")
+        + stored
+    )
+
+
+def serialize_xorb(chunks: list[bytes], scheme: CompressionScheme | None = None) -> bytes:
+    """A xorb of these chunks, as a client uploads it (no footer)."""
+    if not chunks:
+        raise ValueError("a xorb holds at least one chunk")
+    return b"".join(serialize_chunk(data, scheme) for data in chunks)
