@@ -80,3 +80,32 @@ def add_member(
     with _plaza().db.write() as session:
         accounts.set_member(session, org, name, role)
     typer.echo(f"{name} is now {role} in {org}", err=True)
+
+
+@app.command("gc")
+@_one_line_errors
+def gc(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would be freed; change nothing.")
+    ] = False,
+    grace_hours: Annotated[
+        float, typer.Option(help="Keep anything younger than this: uploads may still be on their way.")
+    ] = 24.0,
+) -> None:
+    """Free commits, files, xorbs and blobs that no branch or tag of any repo reaches."""
+    from datetime import timedelta
+
+    from modelplaza import gc as collector
+
+    plaza = _plaza()
+    with plaza.db.write() as session:
+        report = collector.collect(
+            session, plaza.blobs, plaza.xorbs, grace=timedelta(hours=grace_hours), dry_run=dry_run
+        )
+    if not dry_run:
+        collector.remove_files(report, plaza.blobs, plaza.xorbs)
+    verb = "would free" if dry_run else "freed"
+    typer.echo(
+        f"{verb} {report.freed_bytes} bytes: {report.blobs} blobs, {report.xorbs} xorbs, "
+        f"{report.xet_files} Xet files, {report.commits} unreachable commits, {report.temp_files} stale uploads"
+    )

@@ -1,0 +1,108 @@
+"""Garbage collection: free the commits, files, xorbs and blobs that nothing reachable uses.
+
+Reachable means: a commit some branch or tag of an existing repo leads to. Anything created
+within the grace period is kept whatever it looks like, because an upload in progress has
+stored its bytes but not yet committed them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from modelplaza.db.models import Blob, Commit, Ref, TreeEntry, XetFile, Xorb
+from modelplaza.storage import BlobStore
+
+
+@dataclass
+class Report:
+    commits: int = 0
+    blobs: int = 0
+    blob_bytes: int = 0
+    xet_files: int = 0
+    xorbs: int = 0
+    xorb_bytes: int = 0
+    temp_files: int = 0
+    dead_blobs: list[str] = field(default_factory=list)
+    dead_xorbs: list[str] = field(default_factory=list)
+
+    @property
+    def freed_bytes(self) -> int:
+        return self.blob_bytes + self.xorb_bytes
+
+
+def _reachable_commits(session: Session) -> set[str]:
+    parents = dict(session.execute(select(Commit.id, Commit.parent_id)).tuples().all())
+    reachable: set[str] = set()
+    for head in session.scalars(select(Ref.commit_id)):
+        current = head
+        while current is not None and current not in reachable:
+            reachable.add(current)
+            current = parents.get(current)
+    return reachable
+
+
+def collect(
+    session: Session, blobs: BlobStore, xorbs: BlobStore, *, grace: timedelta, dry_run: bool
+) -> Report:
+    report = Report()
+    cutoff = datetime.now(UTC) - grace
+    reachable = _reachable_commits(session)
+    dead_commits = [c for c in session.scalars(select(Commit.id)) if c not in reachable]
+    report.commits = len(dead_commits)
+    live_blobs = set(
+        session.scalars(select(TreeEntry.sha256).where(TreeEntry.commit_id.in_(reachable)).distinct())
+        if reachable
+        else []
+    )
+    dead_files = [
+        f for f in session.scalars(select(XetFile)) if f.sha256 not in live_blobs and f.created_at < cutoff
+    ]
+    live_files = [f for f in session.scalars(select(XetFile)) if f not in dead_files]
+    live_xorbs = {term[0] for f in live_files for term in f.terms}
+    dead_xorbs = [
+        x for x in session.scalars(select(Xorb)) if x.hash not in live_xorbs and x.created_at < cutoff
+    ]
+    dead_blobs = [
+        b for b in session.scalars(select(Blob)) if b.sha256 not in live_blobs and b.created_at < cutoff
+    ]
+    report.xet_files = len(dead_files)
+    report.xorbs, report.xorb_bytes = len(dead_xorbs), sum(x.size for x in dead_xorbs)
+    report.blobs, report.blob_bytes = len(dead_blobs), sum(b.size for b in dead_blobs)
+    report.dead_blobs = [b.sha256 for b in dead_blobs]
+    report.dead_xorbs = [x.hash for x in dead_xorbs]
+    report.temp_files = _stale_temp_files(blobs, xorbs, cutoff, dry_run)
+    if dry_run:
+        return report
+    if dead_commits:
+        session.execute(delete(TreeEntry).where(TreeEntry.commit_id.in_(dead_commits)))
+        session.execute(delete(Commit).where(Commit.id.in_(dead_commits)))
+    for item in dead_files:
+        session.delete(item)
+    for xorb in dead_xorbs:
+        session.delete(xorb)
+    for blob in dead_blobs:
+        session.delete(blob)
+    return report
+
+
+def remove_files(report: Report, blobs: BlobStore, xorbs: BlobStore) -> None:
+    """Delete the stored bytes of what ``collect`` removed, once its transaction committed:
+    a crash in between leaves a file to collect next time, never a row without its file."""
+    for key in report.dead_xorbs:
+        xorbs.delete(key)
+    for key in report.dead_blobs:
+        blobs.delete(key)
+
+
+def _stale_temp_files(blobs: BlobStore, xorbs: BlobStore, cutoff: datetime, dry_run: bool) -> int:
+    count = 0
+    for store in (blobs, xorbs):
+        for path in store.tmp_dir.iterdir():
+            if path.stat().st_mtime < cutoff.timestamp():
+                count += 1
+                if not dry_run:
+                    path.unlink(missing_ok=True)
+    return count
