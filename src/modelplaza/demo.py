@@ -63,8 +63,9 @@ Fisher's iris measurements: four numeric features and the species, split 120 / 3
 
 def _operations(plaza: Plaza, session, files: dict[str, bytes]) -> list[commits.PutFile]:
     plan = plan_uploads(
+        session,
+        plaza.contents,
         Snapshot.build({}),
-        plaza.blobs,
         [PlannedFile(p, len(d), d[:512]) for p, d in files.items()],
         lfs_threshold=plaza.settings.lfs_threshold,
         max_file_size=plaza.settings.max_file_size,
@@ -95,7 +96,7 @@ def _publish(plaza: Plaza, repo_type: str, name: str, files: dict[str, bytes], m
             return
         commits.create_commit(
             session,
-            plaza.blobs,
+            plaza.contents,
             repo,
             "main",
             _operations(plaza, session, files),

@@ -70,7 +70,9 @@ def collect(
     ]
     report.xet_files = len(dead_files)
     report.xorbs, report.xorb_bytes = len(dead_xorbs), sum(x.size for x in dead_xorbs)
-    report.blobs, report.blob_bytes = len(dead_blobs), sum(b.size for b in dead_blobs)
+    # A file uploaded through Xet has a Blob row but no whole copy: its bytes are the xorbs'.
+    report.blobs = len(dead_blobs)
+    report.blob_bytes = sum(b.size for b in dead_blobs if blobs.exists(b.sha256))
     report.dead_blobs = [b.sha256 for b in dead_blobs]
     report.dead_xorbs = [x.hash for x in dead_xorbs]
     report.temp_files = _stale_temp_files(blobs, xorbs, cutoff, dry_run)

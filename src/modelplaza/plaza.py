@@ -10,6 +10,7 @@ from pathlib import Path
 from modelplaza.auth.signing import Signer
 from modelplaza.config import Settings
 from modelplaza.db import Database
+from modelplaza.hub.content import Contents
 from modelplaza.storage import LocalBlobStore
 
 
@@ -31,6 +32,7 @@ class Plaza:
         self.db = Database(self.settings.resolved_database_url)
         self.blobs = LocalBlobStore(self.settings.blob_dir)
         self.xorbs = LocalBlobStore(self.settings.data_dir / "xorbs")
+        self.contents = Contents(self.blobs, self.xorbs)
         self.signer = Signer(_secret(self.settings))
 
     def migrate(self) -> Plaza:

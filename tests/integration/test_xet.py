@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import random
 from pathlib import Path
@@ -184,6 +186,30 @@ def test_shard_with_a_broken_footer_is_refused(write_token):
     assert answer.status_code == 400 and "Invalid shard" in answer.json()["error"]
 
 
+def test_shard_claiming_a_sha256_its_chunks_do_not_make_is_refused(write_token, api, repo_name):
+    from modelplaza.xet.hashing import chunk_hash, file_hash, hex_to_hash
+    from modelplaza.xet.shard import FileTerm, Shard, ShardFile, serialize_shard
+
+    data = os.urandom(10000)
+    name, body = _xorb([data])
+    assert _post(write_token, f"/v1/xorbs/default/{name}", body).status_code == 200
+    claimed = hashlib.sha256(b"something else").hexdigest()
+    term = FileTerm(hex_to_hash(name), 0, 1, len(data))
+    file = ShardFile(file_hash([(chunk_hash(data), len(data))]), (term,), claimed)
+    answer = _post(write_token, "/v1/shards", serialize_shard(Shard(files=(file,), xorbs=())))
+    assert answer.status_code == 400 and "the shard says" in answer.json()["error"]
+    commit = (
+        '{"key":"header","value":{"summary":"x"}}\n'
+        '{"key":"lfsFile","value":{"path":"w.bin","algo":"sha256","oid":"' + claimed + '","size":10000}}\n'
+    )
+    answer = httpx.post(
+        f"{api.endpoint}/api/models/alice/{repo_name}/commit/main",
+        content=commit,
+        headers={"Authorization": f"Bearer {api.token}", "Content-Type": "application/x-ndjson"},
+    )
+    assert answer.status_code == 400 and "never uploaded" in answer.json()["error"]
+
+
 def test_read_token_cannot_write(plaza, api, repo_name):
     api.create_repo(f"alice/{repo_name}")
     token = httpx.get(
@@ -252,3 +278,159 @@ def test_datasets_push_to_hub_and_load_with_xet(api, repo_name, tmp_path):
     )
     test = load_dataset(repo_id, split="test", token=api.token, cache_dir=str(tmp_path))
     assert test["text"] == ["held out"] * 5
+
+
+# --- files kept as chunks only, rebuilt on read ----------------------------------------------
+
+
+def _blob_path(plaza, sha256: str) -> Path:
+    return plaza.data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
+
+
+def _xorb_files(plaza) -> set[Path]:
+    root = plaza.data_dir / "xorbs"
+    return {p for p in root.rglob("*") if p.is_file() and "tmp" not in p.relative_to(root).parts}
+
+
+def _chunk_edges(data: bytes, xorb_files: set[Path]) -> list[int]:
+    """Where the chunks of newly stored xorbs start in ``data`` (random, so each is unique)."""
+    from modelplaza.xet.xorb import parse_xorb
+
+    edges = set()
+    for path in xorb_files:
+        for chunk in parse_xorb(path.read_bytes()):
+            at = data.find(chunk.data)
+            if at >= 0:
+                edges.add(at)
+    return sorted(edges)
+
+
+def _get(api, repo_id: str, revision: str, path: str, byte_range: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {api.token}"}
+    if byte_range is not None:
+        headers["Range"] = byte_range
+    return httpx.get(f"{api.endpoint}/{repo_id}/resolve/{revision}/{path}", headers=headers)
+
+
+def _check_ranges(api, repo_id: str, revision: str, path: str, data: bytes, edges: list[int], seed: int):
+    rng = random.Random(seed)
+    ranges = [(e + d, e + d + rng.randrange(1, 300_000)) for e in edges for d in (-1, 0, 1) if e + d > 0]
+    ranges += [(e - rng.randrange(1, 70_000), e - 1) for e in edges if e > 70_000]
+    for _ in range(60):
+        start = rng.randrange(len(data))
+        ranges.append((start, start + rng.choice([0, 1, 1000, 65_536, 2 * MB])))
+    for start, end in ranges:
+        answer = _get(api, repo_id, revision, path, f"bytes={start}-{end}")
+        last = min(end, len(data) - 1)
+        assert answer.status_code == 206, (start, end)
+        assert answer.headers["Content-Range"] == f"bytes {start}-{last}/{len(data)}"
+        assert answer.content == data[start : last + 1], (start, end)
+
+
+def test_xet_upload_is_kept_as_chunks_and_read_exactly(plaza, api, repo_name, tmp_path):
+    from huggingface_hub import HfFileSystem
+
+    repo_id = f"alice/{repo_name}"
+    api.create_repo(repo_id)
+    data = random_bytes(8 * MB + 12_345, seed=20)
+    sha256 = hashlib.sha256(data).hexdigest()
+    before = _xorb_files(plaza)
+    api.upload_file(path_or_fileobj=_file(tmp_path, data), path_in_repo="w.bin", repo_id=repo_id)
+    new_xorbs = _xorb_files(plaza) - before
+    assert new_xorbs and not _blob_path(plaza, sha256).exists()
+    path = hf_hub_download(repo_id, "w.bin", token=api.token, cache_dir=tmp_path / "cache")
+    assert Path(path).read_bytes() == data
+
+    edges = _chunk_edges(data, new_xorbs)
+    assert len(edges) > 50
+    _check_ranges(api, repo_id, "main", "w.bin", data, edges, seed=21)
+    whole = _get(api, repo_id, "main", "w.bin", None)
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["ETag"] == f'"{sha256}"' and whole.headers["Content-Length"] == str(len(data))
+    assert _get(api, repo_id, "main", "w.bin", "bytes=-1000").content == data[-1000:]
+    assert _get(api, repo_id, "main", "w.bin", f"bytes={len(data) - 5}-").content == data[-5:]
+    assert _get(api, repo_id, "main", "w.bin", f"bytes={len(data)}-").status_code == 416
+    head = httpx.head(f"{api.endpoint}/{repo_id}/resolve/main/w.bin", headers={"Range": "bytes=10-19"})
+    assert head.status_code == 206 and head.headers["Content-Length"] == "10"
+
+    fs = HfFileSystem(endpoint=api.endpoint, token=api.token)
+    with fs.open(f"{repo_id}/w.bin", "rb", block_size=100_000) as file:
+        for start in (edges[7] - 3, edges[30], len(data) - 777, 12):
+            file.seek(start)
+            assert file.read(250_000) == data[start : start + 250_000]
+
+
+def test_lfs_clients_get_xet_uploads_from_chunks(plaza, api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    api.create_repo(repo_id)
+    data = random_bytes(3 * MB, seed=22)
+    oid = hashlib.sha256(data).hexdigest()
+    api.upload_file(path_or_fileobj=_file(tmp_path, data), path_in_repo="w.bin", repo_id=repo_id)
+    assert not _blob_path(plaza, oid).exists()
+    batch_url = f"{plaza.url}/{repo_id}.git/info/lfs/objects/batch"
+    auth = {"Authorization": f"Bearer {api.token}"}
+    objects = [{"oid": oid, "size": len(data)}]
+    upload = httpx.post(batch_url, json={"operation": "upload", "objects": objects}, headers=auth).json()
+    assert "actions" not in upload["objects"][0]  # held already, as chunks
+    download = httpx.post(batch_url, json={"operation": "download", "objects": objects}, headers=auth).json()
+    link = download["objects"][0]["actions"]["download"]["href"]
+    answer = httpx.get(link)
+    assert answer.content == data and answer.headers["Content-Length"] == str(len(data))
+
+
+def _preupload_mode(api, repo_id: str, path: str, sample: bytes) -> str:
+    answer = httpx.post(
+        f"{api.endpoint}/api/models/{repo_id}/preupload/main",
+        json={"files": [{"path": path, "size": len(sample), "sample": base64.b64encode(sample).decode()}]},
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    answer.raise_for_status()
+    return answer.json()["files"][0]["uploadMode"]
+
+
+def test_readme_and_gitattributes_uploaded_through_xet_are_read(plaza, api, repo_name):
+    repo_id = f"alice/{repo_name}"
+    api.create_repo(repo_id)
+    lfs_line = "{} filter=lfs diff=lfs merge=lfs -text\n"
+    rules = lfs_line.format("*.md") + lfs_line.format(".gitattributes")
+    api.upload_file(path_or_fileobj=rules.encode(), path_in_repo=".gitattributes", repo_id=repo_id)
+    readme = b"---\nlicense: apache-2.0\ntags:\n- chunked\n---\n# Kept as chunks\n"
+    api.upload_file(path_or_fileobj=readme, path_in_repo="README.md", repo_id=repo_id)
+    info = api.model_info(repo_id, files_metadata=True)
+    entries = {s.rfilename: s for s in info.siblings}
+    assert entries["README.md"].lfs is not None
+    assert not _blob_path(plaza, hashlib.sha256(readme).hexdigest()).exists()
+    assert info.card_data["license"] == "apache-2.0" and "chunked" in info.tags
+
+    rules += lfs_line.format("*.txt")
+    api.upload_file(path_or_fileobj=rules.encode(), path_in_repo=".gitattributes", repo_id=repo_id)
+    assert not _blob_path(plaza, hashlib.sha256(rules.encode()).hexdigest()).exists()
+    assert _preupload_mode(api, repo_id, "notes.txt", b"plain text") == "lfs"
+    assert _preupload_mode(api, repo_id, "notes.json", b"{}") == "regular"
+
+
+def test_ten_revisions_with_one_region_changed_store_little_more_than_one_copy(
+    plaza, api, repo_name, tmp_path
+):
+    repo_id = f"alice/{repo_name}"
+    api.create_repo(repo_id)
+    size, region = 8 * MB, 64 * 1024
+    data = bytearray(random_bytes(size, seed=30))
+    xorbs = plaza.data_dir / "xorbs"
+    before, blobs_before = stored_bytes(xorbs), stored_bytes(plaza.data_dir / "blobs")
+    revisions = []
+    for number in range(10):
+        if number:
+            at = random.Random(number).randrange(size - region)
+            data[at : at + region] = random_bytes(region, seed=100 + number)
+        commit = api.upload_file(
+            path_or_fileobj=_file(tmp_path, bytes(data)), path_in_repo="model.bin", repo_id=repo_id
+        )
+        revisions.append((commit.oid, bytes(data)))
+    grown = stored_bytes(xorbs) - before
+    assert grown < 1.5 * size, f"ten revisions took {grown / size:.2f} copies in xorbs"
+    assert stored_bytes(plaza.data_dir / "blobs") == blobs_before
+    for oid, content in (revisions[0], revisions[4], revisions[-1]):
+        path = hf_hub_download(repo_id, "model.bin", revision=oid, token=api.token, cache_dir=tmp_path / "c")
+        assert Path(path).read_bytes() == content
+    _check_ranges(api, repo_id, revisions[-1][0], "model.bin", revisions[-1][1], [], seed=31)

@@ -54,7 +54,7 @@ async def upload_xorb(request: Request, xorb_hash: str) -> JSONResponse:
 def _register_shard(request: Request, body: bytes) -> list[str]:
     plaza = get_plaza(request)
     with plaza.db.write() as session:
-        return cas.register_shard(session, plaza.xorbs, plaza.blobs, body)
+        return cas.register_shard(session, plaza.xorbs, body)
 
 
 @router.post("/v1/shards")

@@ -173,13 +173,14 @@ class XorbChunk(Base):
 
     __tablename__ = "xorb_chunks"
 
-    xorb_hash: Mapped[str] = mapped_column(
-        ForeignKey("xorbs.hash", ondelete="CASCADE"), primary_key=True
-    )
+    xorb_hash: Mapped[str] = mapped_column(ForeignKey("xorbs.hash", ondelete="CASCADE"), primary_key=True)
     index: Mapped[int] = mapped_column(Integer, primary_key=True)
     chunk_hash: Mapped[str] = mapped_column(String(64), index=True)
     byte_start: Mapped[int] = mapped_column(BigInteger)
     unpacked_size: Mapped[int] = mapped_column(Integer)
+    # Where the chunk's header starts in the serialized xorb, so a read seeks straight to it.
+    # Empty for xorbs stored before revision 0003; the reader then finds it in the xorb.
+    packed_start: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class XetFile(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from modelplaza.db.models import Blob, Commit, Ref, Repo, TreeEntry, utcnow
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound
 from modelplaza.hub import cards, refs
+from modelplaza.hub.content import Contents
 from modelplaza.hub.gitobj import blob_oid, commit_oid, lfs_pointer_oid
 from modelplaza.hub.trees import FileEntry, load_files
 from modelplaza.names import check_path
@@ -195,7 +196,7 @@ def initial_commit(session: Session, repo: Repo, author: str, blobs: BlobStore) 
 
 def create_commit(
     session: Session,
-    blobs: BlobStore,
+    contents: Contents,
     repo: Repo,
     branch: str,
     operations: list[Operation],
@@ -229,7 +230,7 @@ def create_commit(
     files = load_files(session, head)
     _apply(files, operations, head)
     if any(isinstance(op, PutFile) and op.path == README for op in operations):
-        card = cards.parse_card(blobs.read_bytes(files[README].sha256).decode("utf-8", "replace"))
+        card = cards.parse_card(contents.read_bytes(session, files[README].sha256).decode("utf-8", "replace"))
         if branch == refs.DEFAULT_BRANCH:
             _apply_card(repo, card)
     elif branch == refs.DEFAULT_BRANCH and README not in files:

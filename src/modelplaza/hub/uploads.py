@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from modelplaza.db.models import Blob, Commit, Repo, TreeEntry
 from modelplaza.errors import BadRequest, PayloadTooLarge
 from modelplaza.hub.commits import GITATTRIBUTES, register_blob
+from modelplaza.hub.content import Contents
 from modelplaza.hub.trees import Snapshot
-from modelplaza.storage import BlobInfo, BlobMismatch, BlobStore, BlobTooLarge
+from modelplaza.storage import BlobInfo, BlobMismatch, BlobTooLarge
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,11 @@ class PlannedFile:
     sample: bytes
 
 
-def _lfs_patterns(snapshot: Snapshot, blobs: BlobStore) -> list[str]:
+def _lfs_patterns(session: Session, contents: Contents, snapshot: Snapshot) -> list[str]:
     entry = snapshot.files.get(GITATTRIBUTES)
     if entry is None:
         return []
-    text = blobs.read_bytes(entry.sha256).decode("utf-8", "replace")
+    text = contents.read_bytes(session, entry.sha256).decode("utf-8", "replace")
     return [line.split()[0] for line in text.splitlines() if "filter=lfs" in line and line.split()]
 
 
@@ -55,8 +56,9 @@ def _ignore_patterns(git_ignore: str | None) -> list[str]:
 
 
 def plan_uploads(
+    session: Session,
+    contents: Contents,
     snapshot: Snapshot,
-    blobs: BlobStore,
     files: list[PlannedFile],
     *,
     lfs_threshold: int,
@@ -65,7 +67,7 @@ def plan_uploads(
 ) -> list[dict]:
     """For each file: ``lfs`` or ``regular`` upload, whether it is ignored, and the oid of the
     file now at that path (so unchanged files can be skipped)."""
-    lfs_patterns = _lfs_patterns(snapshot, blobs)
+    lfs_patterns = _lfs_patterns(session, contents, snapshot)
     ignored = _ignore_patterns(git_ignore)
     plan = []
     for f in files:
@@ -87,9 +89,9 @@ def plan_uploads(
     return plan
 
 
-def blob_known(session: Session, blobs: BlobStore, sha256: str, size: int) -> bool:
+def blob_known(session: Session, contents: Contents, sha256: str, size: int) -> bool:
     blob = session.get(Blob, sha256)
-    return blob is not None and blob.size == size and blobs.exists(sha256)
+    return blob is not None and blob.size == size and contents.held(session, sha256)
 
 
 def check_lfs_object(oid: object, size: object, max_file_size: int) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 
 @dataclass(frozen=True)
@@ -48,5 +48,8 @@ class BlobStore(Protocol):
         """Yield bytes ``start..end`` (inclusive) of the blob."""
 
     def read_bytes(self, sha256: str) -> bytes: ...
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The stored file, open for reading and seeking."""
 
     def delete(self, sha256: str) -> None: ...

@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobTooLarge
 
@@ -118,6 +119,9 @@ class LocalBlobStore:
 
     def read_bytes(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return open(self.path(sha256), "rb")
 
     def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)

@@ -1,9 +1,11 @@
 """The Xet content-addressed store: xorbs and shards come in and are checked; files they
-describe are rebuilt and kept in the blob store, so a commit can name them by sha256 like
-any LFS file; chunk lookups answer the clients' deduplication queries."""
+describe are kept as chunks only (``modelplaza.xet.reader`` rebuilds their bytes on read)
+and registered by sha256, so a commit names them like any LFS file; chunk lookups answer
+the clients' deduplication queries."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -15,7 +17,8 @@ from sqlalchemy.orm import Session
 from modelplaza.db.models import XetFile, Xorb, XorbChunk
 from modelplaza.errors import BadRequest, PayloadTooLarge
 from modelplaza.hub.commits import register_blob
-from modelplaza.storage import BlobMismatch, BlobStore
+from modelplaza.storage import BlobStore
+from modelplaza.xet import reader
 from modelplaza.xet.hashing import hash_to_hex, hex_to_hash, xorb_hash
 from modelplaza.xet.shard import (
     ShardFile,
@@ -26,8 +29,8 @@ from modelplaza.xet.shard import (
     parse_shard,
     verify_file,
 )
+from modelplaza.xet.xorb import ChunkHeader, XorbFormatError, parse_xorb, read_chunk_headers
 from modelplaza.xet.xorb import XorbChunk as ParsedChunk
-from modelplaza.xet.xorb import XorbFormatError, parse_xorb
 
 MAX_XORB_SIZE = 64 * 1024 * 1024
 DEDUP_KEY_TTL = 7 * 24 * 3600
@@ -62,21 +65,22 @@ def store_xorb(session: Session, xorbs: BlobStore, hash_hex: str, body: bytes) -
         with session.begin_nested():
             session.add(Xorb(hash=hash_hex, size=len(body), num_chunks=len(chunks)))
             session.flush()
-            session.execute(insert(XorbChunk), list(_chunk_rows(hash_hex, chunks)))
+            session.execute(insert(XorbChunk), list(_chunk_rows(hash_hex, chunks, read_chunk_headers(body))))
     except IntegrityError:
         return False  # The same xorb arrived concurrently.
     return True
 
 
-def _chunk_rows(hash_hex: str, chunks: list[ParsedChunk]) -> Iterator[dict]:
+def _chunk_rows(hash_hex: str, chunks: list[ParsedChunk], headers: list[ChunkHeader]) -> Iterator[dict]:
     start = 0
-    for index, chunk in enumerate(chunks):
+    for index, (chunk, header) in enumerate(zip(chunks, headers, strict=True)):
         yield {
             "xorb_hash": hash_hex,
             "index": index,
             "chunk_hash": hash_to_hex(chunk.hash),
             "byte_start": start,
             "unpacked_size": len(chunk.data),
+            "packed_start": header.offset,
         }
         start += len(chunk.data)
 
@@ -87,9 +91,10 @@ def _xorb_chunks(session: Session, hash_hex: str) -> list[XorbChunk]:
     )
 
 
-def register_shard(session: Session, xorbs: BlobStore, blobs: BlobStore, body: bytes) -> list[str]:
-    """Check a shard and rebuild every file it declares into the blob store. Returns the
-    files' sha256. Nothing is kept for a shard that fails any check."""
+def register_shard(session: Session, xorbs: BlobStore, body: bytes) -> list[str]:
+    """Check a shard and register every file it declares, after checking that the chunks
+    rebuild it to the sha256 it claims. Returns the files' sha256. Nothing is kept for a
+    shard that fails any check."""
     if len(body) > MAX_SHARD_SIZE:
         raise PayloadTooLarge(f"A shard may have at most {MAX_SHARD_SIZE} bytes")
     try:
@@ -106,7 +111,7 @@ def register_shard(session: Session, xorbs: BlobStore, blobs: BlobStore, body: b
                     raise BadRequest(f"The shard names xorb {key}, which was never uploaded")
                 known[key] = rows
         _verify(file, known)
-    return [_materialise(session, xorbs, blobs, file, known) for file in shard.files]
+    return [_register_file(session, xorbs, file, known) for file in shard.files]
 
 
 def _verify(file: ShardFile, known: dict[str, list[XorbChunk]]) -> None:
@@ -124,39 +129,34 @@ def _verify(file: ShardFile, known: dict[str, list[XorbChunk]]) -> None:
         raise BadRequest(f"File {hash_to_hex(file.file_hash)} does not hash to what its chunks make")
 
 
-def _materialise(
-    session: Session, xorbs: BlobStore, blobs: BlobStore, file: ShardFile, known: dict[str, list[XorbChunk]]
+def _register_file(
+    session: Session, xorbs: BlobStore, file: ShardFile, known: dict[str, list[XorbChunk]]
 ) -> str:
     file_hex = hash_to_hex(file.file_hash)
     existing = session.get(XetFile, file_hex)
     if existing is not None:
         return existing.sha256
-    writer = blobs.writer()
-    try:
-        for data in _file_bytes(xorbs, file):
-            writer.write(data)
-        size = sum(t.unpacked_size for t in file.terms)
-        info = writer.finish(expected_sha256=file.sha256, expected_size=size)
-    except BlobMismatch as exc:
-        raise BadRequest(f"File {file_hex}: {exc}") from None
-    finally:
-        writer.abort()
-    register_blob(session, info.sha256, info.size)
     terms = [[hash_to_hex(t.xorb_hash), t.chunk_start, t.chunk_end, t.unpacked_size] for t in file.terms]
-    session.add(XetFile(file_hash=file_hex, sha256=info.sha256, size=info.size, terms=terms))
+    size = sum(t.unpacked_size for t in file.terms)
+    sha256 = _rebuilt_sha256(xorbs, terms, known, size)
+    if file.sha256 is not None and file.sha256 != sha256:
+        raise BadRequest(f"File {file_hex}: its chunks have sha256 {sha256}, the shard says {file.sha256}")
+    register_blob(session, sha256, size)
+    session.add(XetFile(file_hash=file_hex, sha256=sha256, size=size, terms=terms))
     session.flush()
-    return info.sha256
+    return sha256
 
 
-def _file_bytes(xorbs: BlobStore, file: ShardFile) -> Iterator[bytes]:
-    """The file's bytes, term by term; one parsed xorb in memory at a time."""
-    current_key, chunks = None, []
-    for term in file.terms:
-        key = hash_to_hex(term.xorb_hash)
-        if key != current_key:
-            current_key, chunks = key, parse_xorb(xorbs.read_bytes(key))
-        for chunk in chunks[term.chunk_start : term.chunk_end]:
-            yield chunk.data
+def _rebuilt_sha256(xorbs: BlobStore, terms: list, known: dict[str, list[XorbChunk]], size: int) -> str:
+    """The sha256 of the file the terms make, streamed from the xorbs without keeping it."""
+
+    def chunks(xorb: str, first: int, end: int) -> list[tuple[int | None, int]]:
+        return [(c.packed_start, c.unpacked_size) for c in known[xorb][first:end]]
+
+    digest = hashlib.sha256()
+    for data in reader.read_spans(xorbs, reader.plan(terms, chunks, 0, size - 1), 1 << 20):
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def dedup_shard(session: Session, chunk_hex: str) -> bytes | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import BinaryIO
 
 import lz4.frame
 
@@ -128,6 +129,13 @@ def decode_chunk(body: bytes, header: ChunkHeader, index: int = 0) -> bytes:
             f"decompression of chunk {index} ({header.scheme.name}) failed: {exc}"
         ) from None
     return bg4_ungroup(data) if header.scheme is CompressionScheme.BG4_LZ4 else data
+
+
+def read_chunk(stream: BinaryIO, index: int = 0) -> bytes:
+    """The next chunk of a xorb open at a chunk header, decompressed."""
+    raw = stream.read(CHUNK_HEADER_SIZE)
+    body = raw + stream.read(int.from_bytes(raw[1:4], "little")) if len(raw) == CHUNK_HEADER_SIZE else raw
+    return decode_chunk(body, _read_header(body, 0, index), index)
 
 
 def parse_xorb(body: bytes) -> list[XorbChunk]:

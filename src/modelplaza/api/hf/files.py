@@ -59,14 +59,15 @@ async def preupload(request: Request, principal: Caller, target: Target, revisio
     with plaza.db.read() as session:
         repo = repos.get_writable(session, principal, *target.key)
         snapshot = trees.snapshot(session, refs.resolve(session, repo, _base_revision(request, revision)))
-    plan = uploads.plan_uploads(
-        snapshot,
-        plaza.blobs,
-        planned,
-        lfs_threshold=plaza.settings.lfs_threshold,
-        max_file_size=plaza.settings.max_file_size,
-        git_ignore=body.get("gitIgnore"),
-    )
+        plan = uploads.plan_uploads(
+            session,
+            plaza.contents,
+            snapshot,
+            planned,
+            lfs_threshold=plaza.settings.lfs_threshold,
+            max_file_size=plaza.settings.max_file_size,
+            git_ignore=body.get("gitIgnore"),
+        )
     return {"files": plan}
 
 
@@ -133,7 +134,7 @@ def _commit(
         operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
         created = commits.create_commit(
             session,
-            plaza.blobs,
+            plaza.contents,
             repo,
             branch,
             operations,

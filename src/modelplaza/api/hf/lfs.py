@@ -16,7 +16,7 @@ from modelplaza.api.hf.paths import RepoPath
 from modelplaza.api.hf.serialize import URL_PREFIX
 from modelplaza.api.rawpath import param
 from modelplaza.api.receive import receive_blob
-from modelplaza.api.sendfile import BlobResponse
+from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound
@@ -61,7 +61,7 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
             "size": size if isinstance(size, int) else 0,
             "error": {"code": 422, "message": problem},
         }
-    known = uploads.blob_known(session, plaza.blobs, oid, size)
+    known = uploads.blob_known(session, plaza.contents, oid, size)
     base = public_url(request)
     ttl = plaza.settings.upload_link_ttl
     if operation == "download":
@@ -136,9 +136,10 @@ def _seal(plaza: Plaza, writer: BlobWriter, payload: dict) -> None:
 @router.get("/api/lfs/objects/{link}")
 def download_object(request: Request, link: str) -> Response:
     payload = _link(request, link, "download")
-    blobs = get_plaza(request).blobs
-    size = blobs.size(payload["oid"])
-    return BlobResponse(blobs, payload["oid"], 0, size - 1, headers={"Content-Length": str(size)})
+    plaza = get_plaza(request)
+    with plaza.db.read() as session:
+        opened = plaza.contents.open(session, payload["oid"])
+    return ContentResponse(opened, headers={"Content-Length": str(opened.size)})
 
 
 async def _verify(request: Request, principal: Principal, target: RepoPath) -> Response:
@@ -149,7 +150,7 @@ async def _verify(request: Request, principal: Principal, target: RepoPath) -> R
         raise BadRequest(f"Cannot verify the object: {problem}")
     with plaza.db.read() as session:
         repos.get_writable(session, principal, *target.key)
-        if not uploads.blob_known(session, plaza.blobs, body.get("oid"), body.get("size")):
+        if not uploads.blob_known(session, plaza.contents, body.get("oid"), body.get("size")):
             raise NotFound(f"Object {body.get('oid')} with size {body.get('size')} was not received")
     return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
-from modelplaza.api.sendfile import BlobResponse
+from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
 from modelplaza.hub import refs, repos, trees
@@ -75,7 +75,9 @@ def _serve(request: Request, principal: Principal, target: RepoPath, revision: s
             repos.count_download(session, repo.id)
     if not entry.size:
         return Response(status_code=status, headers=headers, media_type="application/octet-stream")
-    return BlobResponse(plaza.blobs, entry.sha256, start, end, status_code=status, headers=headers)
+    with plaza.db.read() as session:
+        opened = plaza.contents.open(session, entry.sha256, start, end)
+    return ContentResponse(opened, status_code=status, headers=headers)
 
 
 def _file_repo(namespace: str, name: str, repo_type: str) -> RepoPath:
