@@ -54,7 +54,11 @@ class PlazaServer:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "modelplaza.cli.main", *args],
-            env=self.env, capture_output=True, text=True, check=check, timeout=120,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=120,
         )
 
     def token(self, name: str, *, write: bool = True) -> str:
@@ -117,7 +121,9 @@ def plaza() -> PlazaServer:
     with open(log, "w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(PORT)],
-            env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         _wait_until_up(process, log)
