@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Where Xet clients reach the CAS service; by default the plaza itself under /cas.
     cas_url: str | None = None
+    # Advertise Xet on downloads (X-Xet-Hash, xetHash) so hf_xet fetches Xet-uploaded files itself.
+    xet_downloads: bool = False
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *args, **kwargs):

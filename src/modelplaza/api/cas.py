@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import bearer_token, get_plaza
-from modelplaza.errors import NotFound
-from modelplaza.xet import cas, tokens
+from modelplaza.api.hf.resolve import parse_range
+from modelplaza.api.hf.xet import cas_url
+from modelplaza.api.sendfile import ContentResponse
+from modelplaza.auth.signing import InvalidSignature
+from modelplaza.errors import InvalidCredentials, NotFound
+from modelplaza.hub.content import Opened
+from modelplaza.xet import cas, reconstruction, tokens
 
 router = APIRouter(prefix="/cas")
+log = logging.getLogger(__name__)
 
 
 def _grant(request: Request, *, write: bool) -> tokens.CasGrant:
@@ -63,3 +71,45 @@ async def upload_shard(request: Request) -> JSONResponse:
     body = await request.body()
     await run_in_threadpool(_register_shard, request, body)
     return JSONResponse({"result": 1})
+
+
+@router.get("/v1/reconstructions/{file_hash}")
+def get_reconstruction(request: Request, file_hash: str) -> JSONResponse:
+    """Which chunks of which xorbs make a file (or the part a Range asks for), and signed
+    links to fetch them: the download half of the Xet protocol."""
+    grant = _grant(request, write=False)
+    plaza = get_plaza(request)
+    signer = plaza.signer
+
+    def xorb_url(xorb: str) -> str:
+        sig = signer.sign({"op": "xorb", "xorb": xorb}, tokens.TOKEN_TTL)
+        return f"{cas_url(request)}/v1/xorbs/default/{xorb}?sig={sig}"
+
+    with plaza.db.read() as session:
+        xet_file = reconstruction.readable_file(session, grant.repo_id, file_hash)
+        byte_range = parse_range(request.headers.get("range"), xet_file.size) if xet_file.size else None
+        answer = reconstruction.reconstruction(session, plaza.xorbs, xet_file, byte_range, xorb_url)
+    log.info("xet reconstruction of %s (%s) for repo %d", xet_file.file_hash, byte_range, grant.repo_id)
+    return JSONResponse(answer)
+
+
+@router.get("/v1/xorbs/default/{xorb_hash}")
+def get_xorb(request: Request, xorb_hash: str, sig: str = "") -> Response:
+    """A xorb's serialized bytes (honouring Range), through a link a reconstruction signed."""
+    plaza = get_plaza(request)
+    try:
+        payload = plaza.signer.verify(sig)
+    except InvalidSignature:
+        raise InvalidCredentials() from None
+    if payload.get("op") != "xorb" or payload.get("xorb") != xorb_hash or not plaza.xorbs.exists(xorb_hash):
+        raise NotFound(f"No xorb {xorb_hash} behind this link")
+    size = plaza.xorbs.size(xorb_hash)
+    byte_range = parse_range(request.headers.get("range"), size)
+    start, end = byte_range or (0, size - 1)
+    headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+    if byte_range is not None:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    opened = Opened(
+        size, start, end, plaza.xorbs.path(xorb_hash), plaza.xorbs.read_range(xorb_hash, start, end)
+    )
+    return ContentResponse(opened, status_code=206 if byte_range else 200, headers=headers)

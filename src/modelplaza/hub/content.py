@@ -39,6 +39,13 @@ class Contents:
     def _xet_file(self, session: Session, sha256: str) -> XetFile | None:
         return session.scalars(select(XetFile).where(XetFile.sha256 == sha256).limit(1)).first()
 
+    def xet_hashes(self, session: Session, sha256s: set[str]) -> dict[str, str]:
+        """The Xet file hash of each of these files that was uploaded through Xet."""
+        if not sha256s:
+            return {}
+        rows = session.execute(select(XetFile.sha256, XetFile.file_hash).where(XetFile.sha256.in_(sha256s)))
+        return {sha256: file_hash for sha256, file_hash in rows}
+
     def held(self, session: Session, sha256: str) -> bool:
         return self.blobs.exists(sha256) or self._xet_file(session, sha256) is not None
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import get_plaza, get_principal, next_page
@@ -151,6 +152,14 @@ def _commit(
     }
 
 
+def _xet_hashes(request: Request, session: Session, items: list[trees.Item]) -> dict[str, str]:
+    """The Xet hashes of the listed files, when Xet downloads are advertised at all."""
+    plaza = get_plaza(request)
+    if not plaza.settings.xet_downloads:
+        return {}
+    return plaza.contents.xet_hashes(session, {i.file.sha256 for i in items if i.file and i.file.lfs})
+
+
 def _page_link(request: Request, sha: str, revision: str, cursor: int) -> dict[str, str]:
     path = request.url.path.replace(f"/tree/{revision}", f"/tree/{sha}", 1)
     return next_page(request, path, cursor=cursor)
@@ -172,15 +181,16 @@ def tree(
         repo = repos.get_readable(session, principal, *target.key)
         sha = refs.resolve(session, repo, param(revision))
         snapshot = trees.snapshot(session, sha)
-    if path and not snapshot.is_dir(path):
-        kind = "a file, not a folder" if path in snapshot.files else "not in the repo"
-        raise EntryNotFound(f"{path!r} is {kind} at {sha}", sha)
-    items = snapshot.list(path, recursive)
-    page = items[cursor : cursor + TREE_PAGE]
+        if path and not snapshot.is_dir(path):
+            kind = "a file, not a folder" if path in snapshot.files else "not in the repo"
+            raise EntryNotFound(f"{path!r} is {kind} at {sha}", sha)
+        items = snapshot.list(path, recursive)
+        page = items[cursor : cursor + TREE_PAGE]
+        xet_hashes = _xet_hashes(request, session, page)
     headers = (
         _page_link(request, sha, revision, cursor + TREE_PAGE) if len(items) > cursor + TREE_PAGE else {}
     )
-    return JSONResponse([serialize.tree_item(i) for i in page], headers=headers)
+    return JSONResponse([serialize.tree_item(i, xet_hashes) for i in page], headers=headers)
 
 
 @router.post("/api/{type_plural}/{namespace}/{name}/paths-info/{revision}")
@@ -190,5 +200,6 @@ async def paths_info(request: Request, principal: Caller, target: Target, revisi
     with get_plaza(request).db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)
         snapshot = trees.snapshot(session, refs.resolve(session, repo, param(revision)))
-    items = (snapshot.item(p.strip("/")) for p in dict.fromkeys(paths))
-    return [serialize.tree_item(i) for i in items if i is not None]
+        found = [i for i in (snapshot.item(p.strip("/")) for p in dict.fromkeys(paths)) if i is not None]
+        xet_hashes = _xet_hashes(request, session, found)
+    return [serialize.tree_item(i, xet_hashes) for i in found]

@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
 from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Repo
 from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.trees import FileEntry
@@ -51,16 +52,27 @@ def _metadata_headers(entry: FileEntry, sha: str) -> dict[str, str]:
     return headers
 
 
+def _xet_headers(request: Request, repo: Repo, sha: str, xet_hash: str) -> dict[str, str]:
+    """Switch the Hugging Face client to Xet: the file's hash, and where to get a CAS read token."""
+    token_url = f"{public_url(request)}/api/{repo.type}s/{repo.repo_id}/xet-read-token/{sha}"
+    return {"X-Xet-Hash": xet_hash, "Link": f'<{token_url}>; rel="xet-auth"'}
+
+
 def _serve(request: Request, principal: Principal, target: RepoPath, revision: str, path: str) -> Response:
     plaza = get_plaza(request)
     path = param(path)
+    xet_hash = None
     with plaza.db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)
         sha = refs.resolve(session, repo, param(revision))
         entry = trees.get_file(session, sha, path)
+        if entry is not None and entry.lfs and plaza.settings.xet_downloads:
+            xet_hash = plaza.contents.xet_hashes(session, {entry.sha256}).get(entry.sha256)
     if entry is None:
         raise EntryNotFound(f"{path!r} does not exist at {sha} of {repo.repo_id}", sha)
     headers = _metadata_headers(entry, sha)
+    if xet_hash:
+        headers.update(_xet_headers(request, repo, sha, xet_hash))
     byte_range = parse_range(request.headers.get("range"), entry.size)
     start, end = byte_range or (0, entry.size - 1)
     headers["Content-Length"] = str(max(end - start + 1, 0))

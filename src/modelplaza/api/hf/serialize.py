@@ -65,13 +65,16 @@ def _lfs(entry, key: str) -> dict:
     }
 
 
-def tree_item(item: Item) -> dict:
+def tree_item(item: Item, xet_hashes: dict[str, str] | None = None) -> dict:
+    """``xet_hashes`` (sha256 -> Xet file hash) only when Xet downloads are advertised."""
     if item.is_dir:
         return {"type": "directory", "oid": item.oid, "size": 0, "path": item.path}
     entry = item.file
     result = {"type": "file", "oid": entry.git_oid, "size": entry.size, "path": item.path}
     if entry.lfs:
         result["lfs"] = _lfs(entry, key="oid")
+        if xet_hashes and entry.sha256 in xet_hashes:
+            result["xetHash"] = xet_hashes[entry.sha256]
     return result
 
 

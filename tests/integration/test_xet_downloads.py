@@ -1,0 +1,243 @@
+"""Downloads through Xet (``PLAZA_XET_DOWNLOADS=1``): hf_xet fetches Xet-uploaded files from the
+CAS itself. The setting is server-wide, so this module starts a second plaza with it on; the
+session's ``plaza`` (setting off) shows that nothing Xet is advertised by default."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from huggingface_hub import HfApi, HfFileSystem, hf_hub_download, snapshot_download
+
+from modelplaza.xet import parse_xorb
+from tests.integration.conftest import (
+    BACKEND,
+    MAX_FILE_SIZE,
+    WORK_DIR,
+    PlazaServer,
+    _database_url,
+    _drop_database,
+    _free_port,
+)
+
+MB = 1024 * 1024
+
+
+@dataclass
+class XetServer(PlazaServer):
+    log: Path = Path()
+
+    def reconstructions(self) -> int:
+        """How many reconstruction answers the server has logged."""
+        return self.log.read_text().count("xet reconstruction of")
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"plaza serve exited early:\n{log.read_text()}")
+        try:
+            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"plaza serve did not come up:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def xet_plaza() -> XetServer:
+    port = _free_port()
+    data_dir = WORK_DIR / "xet-downloads"
+    if BACKEND == "sqlite":
+        data_dir.mkdir(parents=True, exist_ok=True)
+        database_url, pg_name = f"sqlite:///{data_dir / 'plaza.db'}", None
+    else:
+        database_url, pg_name = _database_url()
+    env = {
+        **os.environ,
+        "PLAZA_DATA_DIR": str(data_dir),
+        "PLAZA_DATABASE_URL": database_url,
+        "PLAZA_MAX_FILE_SIZE": str(MAX_FILE_SIZE),
+        "PLAZA_XET_DOWNLOADS": "1",
+    }
+    server = XetServer(f"http://127.0.0.1:{port}", data_dir, env, log=WORK_DIR / "xet-downloads.log")
+    server.cli("admin", "create-user", "alice", "--password", "alice-password")
+    server.tokens["alice"] = server.token("alice")
+    with open(server.log, "w") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(port)],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(server.url, process, server.log)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if pg_name:
+            _drop_database(pg_name)
+
+
+@pytest.fixture
+def xet_api(xet_plaza) -> HfApi:
+    return HfApi(endpoint=xet_plaza.url, token=xet_plaza.tokens["alice"])
+
+
+def random_bytes(size: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def upload(api: HfApi, repo_id: str, path: str, data: bytes, tmp_path: Path) -> None:
+    source = tmp_path / "upload.bin"
+    source.write_bytes(data)
+    api.upload_file(path_or_fileobj=str(source), path_in_repo=path, repo_id=repo_id)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def read_token(server: PlazaServer, repo_id: str) -> str:
+    response = httpx.get(
+        f"{server.url}/api/models/{repo_id}/xet-read-token/main", headers=auth(server.tokens["alice"])
+    )
+    response.raise_for_status()
+    return response.headers["X-Xet-Access-Token"]
+
+
+def test_hf_hub_download_goes_through_xet(xet_plaza, xet_api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    xet_api.create_repo(repo_id)
+    data = random_bytes(20 * MB, seed=41)
+    upload(xet_api, repo_id, "weights.bin", data, tmp_path)
+    sha = xet_api.model_info(repo_id).sha
+    head = httpx.head(f"{xet_plaza.url}/{repo_id}/resolve/main/weights.bin", headers=auth(xet_api.token))
+    assert head.status_code == 200
+    xet_hash = head.headers["X-Xet-Hash"]
+    assert len(xet_hash) == 64
+    assert head.links["xet-auth"]["url"] == f"{xet_plaza.url}/api/models/{repo_id}/xet-read-token/{sha}"
+    tree = httpx.get(f"{xet_plaza.url}/api/models/{repo_id}/tree/main", headers=auth(xet_api.token)).json()
+    assert next(e for e in tree if e["path"] == "weights.bin")["xetHash"] == xet_hash
+    assert all("xetHash" not in e for e in tree if e["path"] != "weights.bin")  # .gitattributes: in git
+    before = xet_plaza.reconstructions()
+    path = hf_hub_download(
+        repo_id, "weights.bin", endpoint=xet_plaza.url, token=xet_api.token, cache_dir=tmp_path / "cache"
+    )
+    assert Path(path).read_bytes() == data
+    assert xet_plaza.reconstructions() > before
+
+
+def test_snapshot_download_goes_through_xet(xet_plaza, xet_api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    xet_api.create_repo(repo_id)
+    folder = tmp_path / "model"
+    (folder / "shards").mkdir(parents=True)
+    (folder / "config.json").write_text('{"hidden_size": 8}')
+    for i in range(3):
+        (folder / "shards" / f"part-{i}.bin").write_bytes(random_bytes(2 * MB + i, seed=50 + i))
+    xet_api.upload_folder(folder_path=folder, repo_id=repo_id)
+    before = xet_plaza.reconstructions()
+    local = Path(
+        snapshot_download(repo_id, endpoint=xet_plaza.url, token=xet_api.token, cache_dir=tmp_path / "cache")
+    )
+    for source in folder.rglob("*"):
+        if source.is_file():
+            assert (local / source.relative_to(folder)).read_bytes() == source.read_bytes()
+    assert xet_plaza.reconstructions() >= before + 3
+
+
+def test_hf_file_system_reads(xet_plaza, xet_api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    xet_api.create_repo(repo_id)
+    data = random_bytes(6 * MB, seed=60)
+    upload(xet_api, repo_id, "data/blob.bin", data, tmp_path)
+    fs = HfFileSystem(endpoint=xet_plaza.url, token=xet_api.token)
+    assert fs.info(f"{repo_id}/data/blob.bin")["xet_hash"]
+    with fs.open(f"{repo_id}/data/blob.bin", "rb", block_size=64 * 1024) as file:
+        file.seek(3 * MB - 17)
+        assert file.read(100_000) == data[3 * MB - 17 : 3 * MB - 17 + 100_000]
+    before = xet_plaza.reconstructions()
+    fs.get_file(f"{repo_id}/data/blob.bin", str(tmp_path / "copy.bin"))
+    assert (tmp_path / "copy.bin").read_bytes() == data
+    assert xet_plaza.reconstructions() > before
+
+
+def _rebuild(answer: dict, token: str) -> bytes:
+    """The bytes a reconstruction answer describes, fetched and decoded as a Xet client does."""
+    out = bytearray()
+    for term in answer["terms"]:
+        fetch = next(
+            f
+            for f in answer["fetch_info"][term["hash"]]
+            if f["range"]["start"] <= term["range"]["start"] and term["range"]["end"] <= f["range"]["end"]
+        )
+        span = fetch["url_range"]
+        response = httpx.get(fetch["url"], headers={"range": f"bytes={span['start']}-{span['end']}"})
+        assert response.status_code == 206
+        chunks = parse_xorb(response.content)
+        first = term["range"]["start"] - fetch["range"]["start"]
+        piece = b"".join(
+            c.data for c in chunks[first : first + term["range"]["end"] - term["range"]["start"]]
+        )
+        assert len(piece) == term["unpacked_length"]
+        out += piece
+    return bytes(out[answer["offset_into_first_range"] :])
+
+
+def test_reconstruction_api(xet_plaza, xet_api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    other_id = f"alice/{repo_name}-other"
+    xet_api.create_repo(repo_id)
+    xet_api.create_repo(other_id)
+    data = random_bytes(5 * MB, seed=70)
+    upload(xet_api, repo_id, "w.bin", data, tmp_path)
+    head = httpx.head(f"{xet_plaza.url}/{repo_id}/resolve/main/w.bin", headers=auth(xet_api.token))
+    url = f"{xet_plaza.url}/cas/v1/reconstructions/{head.headers['X-Xet-Hash']}"
+    token = read_token(xet_plaza, repo_id)
+
+    whole = httpx.get(url, headers=auth(token))
+    assert whole.status_code == 200
+    assert _rebuild(whole.json(), token) == data
+    start, end = 2 * MB + 12345, 3 * MB + 999
+    ranged = httpx.get(url, headers={**auth(token), "range": f"bytes={start}-{end}"})
+    assert ranged.status_code == 200
+    assert _rebuild(ranged.json(), token)[: end - start + 1] == data[start : end + 1]
+    assert len(ranged.json()["terms"]) >= 1
+
+    # A token of another repo, none, a bad hash, a range past the end, a forged xorb link.
+    assert httpx.get(url, headers=auth(read_token(xet_plaza, other_id))).status_code == 404
+    assert httpx.get(url).status_code == 401
+    assert httpx.get(f"{xet_plaza.url}/cas/v1/reconstructions/nothex", headers=auth(token)).status_code == 400
+    past = httpx.get(url, headers={**auth(token), "range": f"bytes={len(data)}-{len(data) + 10}"})
+    assert past.status_code == 416
+    xorb_url = next(iter(whole.json()["fetch_info"].values()))[0]["url"]
+    assert httpx.get(xorb_url.split("?")[0] + "?sig=forged.sig").status_code == 401
+    assert httpx.get(xorb_url.split("?")[0]).status_code == 401
+
+
+def test_nothing_xet_is_advertised_by_default(plaza, api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    api.create_repo(repo_id)
+    upload(api, repo_id, "weights.bin", random_bytes(3 * MB, seed=80), tmp_path)
+    head = httpx.head(f"{plaza.url}/{repo_id}/resolve/main/weights.bin", headers=auth(api.token))
+    assert head.status_code == 200
+    assert not [h for h in head.headers if h.lower().startswith("x-xet")]
+    assert "xet-auth" not in head.links
+    tree = httpx.get(f"{plaza.url}/api/models/{repo_id}/tree/main", headers=auth(api.token)).json()
+    info = httpx.post(
+        f"{plaza.url}/api/models/{repo_id}/paths-info/main",
+        data={"paths": ["weights.bin"], "expand": "false"},
+        headers=auth(api.token),
+    ).json()
+    assert next(e for e in tree if e["path"] == "weights.bin")["lfs"]
+    assert info and all("xetHash" not in e for e in tree + info)
