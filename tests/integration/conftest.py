@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,7 @@ class PlazaServer:
     url: str
     data_dir: Path
     env: dict[str, str]
+    log: Path
     tokens: dict[str, str] = field(default_factory=dict)
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -65,9 +68,9 @@ class PlazaServer:
         return self.cli("admin", "create-token", name, *(["--write"] if write else [])).stdout.strip()
 
 
-def _database_url() -> tuple[str, str | None]:
+def _database_url(data_dir: Path) -> tuple[str, str | None]:
     if BACKEND == "sqlite":
-        return f"sqlite:///{WORK_DIR / 'plaza.db'}", None
+        return f"sqlite:///{data_dir / 'plaza.db'}", None
     if BACKEND == "postgres":
         import psycopg
 
@@ -85,54 +88,63 @@ def _drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _wait_until_up(process: subprocess.Popen, log: Path) -> None:
+def _wait_until_up(server: PlazaServer, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"plaza serve exited early:\n{log.read_text()}")
+            raise RuntimeError(f"plaza serve exited early:\n{server.log.read_text()}")
         try:
-            if httpx.get(f"{ENDPOINT}/api/health", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/api/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError(f"plaza serve did not come up:\n{log.read_text()}")
+    raise RuntimeError(f"plaza serve did not come up:\n{server.log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def plaza() -> PlazaServer:
-    database_url, pg_name = _database_url()
-    data_dir = WORK_DIR / "data"
+@contextmanager
+def running_plaza(name: str, port: int, **settings: str) -> Iterator[PlazaServer]:
+    """``plaza serve`` on its own data dir and database (dropped afterwards), with extra
+    ``PLAZA_*`` settings; accounts are the caller's to create with ``server.cli``."""
+    data_dir = WORK_DIR / name
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_url, pg_name = _database_url(data_dir)
     env = {
         **os.environ,
         "PLAZA_DATA_DIR": str(data_dir),
         "PLAZA_DATABASE_URL": database_url,
         "PLAZA_MAX_FILE_SIZE": str(MAX_FILE_SIZE),
+        **settings,
     }
-    server = PlazaServer(ENDPOINT, data_dir, env)
-    server.cli("admin", "create-user", "alice", "--password", "alice-password")
-    server.cli("admin", "create-user", "bob", "--password", "bob-password")
-    server.cli("admin", "create-user", "root", "--password", "root-password", "--admin")
-    server.cli("admin", "create-org", "acme", "--owner", "alice")
-    server.cli("admin", "add-member", "acme", "bob", "--role", "write")
-    for user in ("alice", "bob", "root"):
-        server.tokens[user] = server.token(user)
-    server.tokens["alice-read"] = server.token("alice", write=False)
-    log = WORK_DIR / "server.log"
-    with open(log, "w") as log_file:
+    server = PlazaServer(f"http://127.0.0.1:{port}", data_dir, env, log=WORK_DIR / f"{name}.log")
+    with open(server.log, "w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(PORT)],
+            [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(port)],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_up(process, log)
+        _wait_until_up(server, process)
         yield server
     finally:
         process.terminate()
         process.wait(timeout=30)
         if pg_name:
             _drop_database(pg_name)
+
+
+@pytest.fixture(scope="session")
+def plaza() -> Iterator[PlazaServer]:
+    with running_plaza("data", PORT) as server:
+        server.cli("admin", "create-user", "alice", "--password", "alice-password")
+        server.cli("admin", "create-user", "bob", "--password", "bob-password")
+        server.cli("admin", "create-user", "root", "--password", "root-password", "--admin")
+        server.cli("admin", "create-org", "acme", "--owner", "alice")
+        server.cli("admin", "add-member", "acme", "bob", "--role", "write")
+        for user in ("alice", "bob", "root"):
+            server.tokens[user] = server.token(user)
+        server.tokens["alice-read"] = server.token("alice", write=False)
+        yield server
 
 
 @pytest.fixture

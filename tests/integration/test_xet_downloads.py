@@ -4,12 +4,8 @@ session's ``plaza`` (setting off) shows that nothing Xet is advertised by defaul
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,75 +13,22 @@ import pytest
 from huggingface_hub import HfApi, HfFileSystem, hf_hub_download, snapshot_download
 
 from modelplaza.xet import parse_xorb
-from tests.integration.conftest import (
-    BACKEND,
-    MAX_FILE_SIZE,
-    WORK_DIR,
-    PlazaServer,
-    _database_url,
-    _drop_database,
-    _free_port,
-)
+from tests.integration.conftest import PlazaServer, _free_port, running_plaza
 
 MB = 1024 * 1024
 
 
-@dataclass
-class XetServer(PlazaServer):
-    log: Path = Path()
-
-    def reconstructions(self) -> int:
-        """How many reconstruction answers the server has logged."""
-        return self.log.read_text().count("xet reconstruction of")
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"plaza serve exited early:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"plaza serve did not come up:\n{log.read_text()}")
+def reconstructions(server: PlazaServer) -> int:
+    """How many reconstruction answers the server has logged."""
+    return server.log.read_text().count("xet reconstruction of")
 
 
 @pytest.fixture(scope="module")
-def xet_plaza() -> XetServer:
-    port = _free_port()
-    data_dir = WORK_DIR / "xet-downloads"
-    if BACKEND == "sqlite":
-        data_dir.mkdir(parents=True, exist_ok=True)
-        database_url, pg_name = f"sqlite:///{data_dir / 'plaza.db'}", None
-    else:
-        database_url, pg_name = _database_url()
-    env = {
-        **os.environ,
-        "PLAZA_DATA_DIR": str(data_dir),
-        "PLAZA_DATABASE_URL": database_url,
-        "PLAZA_MAX_FILE_SIZE": str(MAX_FILE_SIZE),
-        "PLAZA_XET_DOWNLOADS": "1",
-    }
-    server = XetServer(f"http://127.0.0.1:{port}", data_dir, env, log=WORK_DIR / "xet-downloads.log")
-    server.cli("admin", "create-user", "alice", "--password", "alice-password")
-    server.tokens["alice"] = server.token("alice")
-    with open(server.log, "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(port)],
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(server.url, process, server.log)
+def xet_plaza() -> Iterator[PlazaServer]:
+    with running_plaza("xet-downloads", _free_port(), PLAZA_XET_DOWNLOADS="1") as server:
+        server.cli("admin", "create-user", "alice", "--password", "alice-password")
+        server.tokens["alice"] = server.token("alice")
         yield server
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        if pg_name:
-            _drop_database(pg_name)
 
 
 @pytest.fixture
@@ -129,12 +72,12 @@ def test_hf_hub_download_goes_through_xet(xet_plaza, xet_api, repo_name, tmp_pat
     tree = httpx.get(f"{xet_plaza.url}/api/models/{repo_id}/tree/main", headers=auth(xet_api.token)).json()
     assert next(e for e in tree if e["path"] == "weights.bin")["xetHash"] == xet_hash
     assert all("xetHash" not in e for e in tree if e["path"] != "weights.bin")  # .gitattributes: in git
-    before = xet_plaza.reconstructions()
+    before = reconstructions(xet_plaza)
     path = hf_hub_download(
         repo_id, "weights.bin", endpoint=xet_plaza.url, token=xet_api.token, cache_dir=tmp_path / "cache"
     )
     assert Path(path).read_bytes() == data
-    assert xet_plaza.reconstructions() > before
+    assert reconstructions(xet_plaza) > before
 
 
 def test_snapshot_download_goes_through_xet(xet_plaza, xet_api, repo_name, tmp_path):
@@ -146,14 +89,14 @@ def test_snapshot_download_goes_through_xet(xet_plaza, xet_api, repo_name, tmp_p
     for i in range(3):
         (folder / "shards" / f"part-{i}.bin").write_bytes(random_bytes(2 * MB + i, seed=50 + i))
     xet_api.upload_folder(folder_path=folder, repo_id=repo_id)
-    before = xet_plaza.reconstructions()
+    before = reconstructions(xet_plaza)
     local = Path(
         snapshot_download(repo_id, endpoint=xet_plaza.url, token=xet_api.token, cache_dir=tmp_path / "cache")
     )
     for source in folder.rglob("*"):
         if source.is_file():
             assert (local / source.relative_to(folder)).read_bytes() == source.read_bytes()
-    assert xet_plaza.reconstructions() >= before + 3
+    assert reconstructions(xet_plaza) >= before + 3
 
 
 def test_hf_file_system_reads(xet_plaza, xet_api, repo_name, tmp_path):
@@ -166,10 +109,10 @@ def test_hf_file_system_reads(xet_plaza, xet_api, repo_name, tmp_path):
     with fs.open(f"{repo_id}/data/blob.bin", "rb", block_size=64 * 1024) as file:
         file.seek(3 * MB - 17)
         assert file.read(100_000) == data[3 * MB - 17 : 3 * MB - 17 + 100_000]
-    before = xet_plaza.reconstructions()
+    before = reconstructions(xet_plaza)
     fs.get_file(f"{repo_id}/data/blob.bin", str(tmp_path / "copy.bin"))
     assert (tmp_path / "copy.bin").read_bytes() == data
-    assert xet_plaza.reconstructions() > before
+    assert reconstructions(xet_plaza) > before
 
 
 def _rebuild(answer: dict, token: str) -> bytes:
