@@ -1,4 +1,5 @@
-"""``make test``: unit tests once, then every database-touching test on SQLite and on PostgreSQL.
+"""``make test``: unit tests once, then every database-touching test on SQLite and on PostgreSQL,
+and once more with the opt-in Xet downloads switched on.
 
 Each integration run is its own pytest process because the Hugging Face clients read
 ``HF_ENDPOINT`` once, at import: one process talks to one plaza."""
@@ -13,6 +14,12 @@ RUNS = [
     ("unit", ["tests/unit"], {}),
     ("integration on SQLite", ["tests/integration"], {"PLAZA_TEST_DATABASE": "sqlite"}),
     ("integration on PostgreSQL", ["tests/integration"], {"PLAZA_TEST_DATABASE": "postgres"}),
+    # Xet downloads are opt-in: the whole suite must pass with them on as well as off.
+    (
+        "integration on SQLite, Xet downloads on",
+        ["tests/integration"],
+        {"PLAZA_TEST_DATABASE": "sqlite", "PLAZA_XET_DOWNLOADS": "1"},
+    ),
 ]
 
 
