@@ -8,6 +8,8 @@ import os
 import httpx
 from huggingface_hub import hf_hub_download
 
+from tests.integration.xet_helpers import cas_token, named_xorb, stored_files
+
 
 def _blob_path(plaza, sha256: str):
     return plaza.data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
@@ -77,25 +79,13 @@ def test_gc_after_deleting_a_branch_frees_what_only_it_held(plaza, api, repo_nam
     assert [c.title for c in api.list_repo_commits(repo_id)] == ["initial commit"]
 
 
-def _xorb_files(plaza) -> set:
-    root = plaza.data_dir / "xorbs"
-    return {p for p in root.rglob("*") if p.is_file() and "tmp" not in p.relative_to(root).parts}
-
-
 def test_gc_frees_a_xorb_no_shard_ever_named(plaza, api, repo_name):
-    from modelplaza.xet.hashing import chunk_hash, hash_to_hex, xorb_hash
-    from modelplaza.xet.xorb import serialize_xorb
-
     api.create_repo(f"alice/{repo_name}")
-    token = httpx.get(
-        f"{plaza.url}/api/models/alice/{repo_name}/xet-write-token/main",
-        headers={"Authorization": f"Bearer {plaza.tokens['alice']}"},
-    ).json()
-    chunks = [os.urandom(30_000), os.urandom(20_000)]
-    key = hash_to_hex(xorb_hash([(chunk_hash(c), len(c)) for c in chunks]))
+    token = cas_token(plaza, f"alice/{repo_name}")
+    key, body = named_xorb([os.urandom(30_000), os.urandom(20_000)])
     httpx.post(
         f"{token['casUrl']}/v1/xorbs/default/{key}",
-        content=serialize_xorb(chunks),
+        content=body,
         headers={"Authorization": f"Bearer {token['accessToken']}"},
     ).raise_for_status()
     stored = plaza.data_dir / "xorbs" / key[:2] / key[2:4] / key
@@ -111,11 +101,11 @@ def test_gc_after_deleting_the_only_repo_with_a_xet_file_frees_its_xorbs(plaza, 
     kept, gone = os.urandom(2_000_000), os.urandom(2_100_000)
     for repo_id, data in ((kept_repo, kept), (gone_repo, gone)):
         api.create_repo(repo_id)
-        before = _xorb_files(plaza)
+        before = stored_files(plaza.data_dir / "xorbs")
         api.upload_file(path_or_fileobj=data, path_in_repo="w.bin", repo_id=repo_id)
-        assert _xorb_files(plaza) - before
+        assert stored_files(plaza.data_dir / "xorbs") - before
         if repo_id == gone_repo:
-            gone_xorbs = _xorb_files(plaza) - before
+            gone_xorbs = stored_files(plaza.data_dir / "xorbs") - before
     api.delete_repo(gone_repo)
     plaza.cli("admin", "gc", "--grace-hours", "0")
     assert not any(p.exists() for p in gone_xorbs)

@@ -13,12 +13,10 @@ import pytest
 from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
+from modelplaza.xet.xorb import parse_xorb
+from tests.integration.xet_helpers import cas_token, named_xorb, stored_bytes, stored_files
+
 MB = 1024 * 1024
-
-
-def stored_bytes(folder: Path) -> int:
-    files = (p for p in folder.rglob("*") if p.is_file())
-    return sum(p.stat().st_size for p in files if "tmp" not in p.relative_to(folder).parts)
 
 
 def random_bytes(size: int, seed: int) -> bytes:
@@ -111,19 +109,7 @@ def _file(tmp_path: Path, data: bytes) -> str:
 @pytest.fixture
 def write_token(plaza, api, repo_name) -> dict:
     api.create_repo(f"alice/{repo_name}")
-    answer = httpx.get(
-        f"{plaza.url}/api/models/alice/{repo_name}/xet-write-token/main",
-        headers={"Authorization": f"Bearer {plaza.tokens['alice']}"},
-    )
-    answer.raise_for_status()
-    return answer.json()
-
-
-def _xorb(chunks: list[bytes]) -> tuple[str, bytes]:
-    from modelplaza.xet.hashing import chunk_hash, hash_to_hex, xorb_hash
-    from modelplaza.xet.xorb import serialize_xorb
-
-    return hash_to_hex(xorb_hash([(chunk_hash(c), len(c)) for c in chunks])), serialize_xorb(chunks)
+    return cas_token(plaza, f"alice/{repo_name}")
 
 
 def _post(token: dict, path: str, body: bytes) -> httpx.Response:
@@ -137,22 +123,22 @@ def test_write_token_answers_the_client_contract(write_token, plaza):
 
 
 def test_xorb_whose_bytes_do_not_match_its_hash_is_refused(plaza, write_token):
-    name, body = _xorb([b"a" * 9000, b"b" * 9000])
-    _, other = _xorb([b"c" * 9000])
+    name, body = named_xorb([b"a" * 9000, b"b" * 9000])
+    _, other = named_xorb([b"c" * 9000])
     answer = _post(write_token, f"/v1/xorbs/default/{name}", other)
     assert answer.status_code == 400 and "hashes to" in answer.json()["error"]
     assert not any((plaza.data_dir / "xorbs").rglob(name))
 
 
 def test_truncated_xorb_is_refused(plaza, write_token):
-    name, body = _xorb([os.urandom(20000)])
+    name, body = named_xorb([os.urandom(20000)])
     answer = _post(write_token, f"/v1/xorbs/default/{name}", body[:-100])
     assert answer.status_code == 400 and "Invalid xorb" in answer.json()["error"]
     assert not any((plaza.data_dir / "xorbs").rglob(name))
 
 
 def test_xorb_upload_is_idempotent(write_token):
-    name, body = _xorb([os.urandom(10000), os.urandom(12000)])
+    name, body = named_xorb([os.urandom(10000), os.urandom(12000)])
     assert _post(write_token, f"/v1/xorbs/default/{name}", body).json() == {"was_inserted": True}
     assert _post(write_token, f"/v1/xorbs/default/{name}", body).json() == {"was_inserted": False}
 
@@ -171,14 +157,14 @@ def _shard_naming(xorb_hex: str, data: bytes) -> bytes:
 
 def test_shard_naming_a_xorb_never_uploaded_is_refused(write_token):
     data = os.urandom(10000)
-    name, _ = _xorb([data])
+    name, _ = named_xorb([data])
     answer = _post(write_token, "/v1/shards", _shard_naming(name, data))
     assert answer.status_code == 400 and "never uploaded" in answer.json()["error"]
 
 
 def test_shard_with_a_broken_footer_is_refused(write_token):
     data = os.urandom(10000)
-    name, body = _xorb([data])
+    name, body = named_xorb([data])
     assert _post(write_token, f"/v1/xorbs/default/{name}", body).status_code == 200
     shard = bytearray(_shard_naming(name, data))
     shard[-40:] = b"\xff" * 40
@@ -191,7 +177,7 @@ def test_shard_claiming_a_sha256_its_chunks_do_not_make_is_refused(write_token, 
     from modelplaza.xet.shard import FileTerm, Shard, ShardFile, serialize_shard
 
     data = os.urandom(10000)
-    name, body = _xorb([data])
+    name, body = named_xorb([data])
     assert _post(write_token, f"/v1/xorbs/default/{name}", body).status_code == 200
     claimed = hashlib.sha256(b"something else").hexdigest()
     term = FileTerm(hex_to_hash(name), 0, 1, len(data))
@@ -212,11 +198,8 @@ def test_shard_claiming_a_sha256_its_chunks_do_not_make_is_refused(write_token, 
 
 def test_read_token_cannot_write(plaza, api, repo_name):
     api.create_repo(f"alice/{repo_name}")
-    token = httpx.get(
-        f"{plaza.url}/api/models/alice/{repo_name}/xet-read-token/main",
-        headers={"Authorization": f"Bearer {plaza.tokens['alice']}"},
-    ).json()
-    name, body = _xorb([os.urandom(9000)])
+    token = cas_token(plaza, f"alice/{repo_name}", write=False)
+    name, body = named_xorb([os.urandom(9000)])
     assert _post(token, f"/v1/xorbs/default/{name}", body).status_code == 403
 
 
@@ -225,7 +208,7 @@ def test_expired_or_forged_token_is_refused(plaza, write_token):
 
     signer = Signer((plaza.data_dir / "secret.key").read_text().strip().encode())
     expired = signer.sign({"op": "xet", "repo": 1, "write": True}, -10)
-    name, body = _xorb([os.urandom(9000)])
+    name, body = named_xorb([os.urandom(9000)])
     for token in (expired, write_token["accessToken"] + "x", ""):
         answer = _post({**write_token, "accessToken": token}, f"/v1/xorbs/default/{name}", body)
         assert answer.status_code == 401
@@ -287,14 +270,8 @@ def _blob_path(plaza, sha256: str) -> Path:
     return plaza.data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
 
 
-def _xorb_files(plaza) -> set[Path]:
-    root = plaza.data_dir / "xorbs"
-    return {p for p in root.rglob("*") if p.is_file() and "tmp" not in p.relative_to(root).parts}
-
-
 def _chunk_edges(data: bytes, xorb_files: set[Path]) -> list[int]:
     """Where the chunks of newly stored xorbs start in ``data`` (random, so each is unique)."""
-    from modelplaza.xet.xorb import parse_xorb
 
     edges = set()
     for path in xorb_files:
@@ -334,9 +311,9 @@ def test_xet_upload_is_kept_as_chunks_and_read_exactly(plaza, api, repo_name, tm
     api.create_repo(repo_id)
     data = random_bytes(8 * MB + 12_345, seed=20)
     sha256 = hashlib.sha256(data).hexdigest()
-    before = _xorb_files(plaza)
+    before = stored_files(plaza.data_dir / "xorbs")
     api.upload_file(path_or_fileobj=_file(tmp_path, data), path_in_repo="w.bin", repo_id=repo_id)
-    new_xorbs = _xorb_files(plaza) - before
+    new_xorbs = stored_files(plaza.data_dir / "xorbs") - before
     assert new_xorbs and not _blob_path(plaza, sha256).exists()
     path = hf_hub_download(repo_id, "w.bin", token=api.token, cache_dir=tmp_path / "cache")
     assert Path(path).read_bytes() == data

@@ -1,0 +1,37 @@
+"""What the Xet tests share: CAS tokens, xorbs built with their names, files on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from modelplaza.xet.hashing import chunk_hash, hash_to_hex, xorb_hash
+from modelplaza.xet.xorb import serialize_xorb
+
+
+def cas_token(server, repo_id: str, *, write: bool = True) -> dict:
+    """The ``{accessToken, exp, casUrl}`` answer for alice on ``repo_id``."""
+    kind = "write" if write else "read"
+    answer = httpx.get(
+        f"{server.url}/api/models/{repo_id}/xet-{kind}-token/main",
+        headers={"Authorization": f"Bearer {server.tokens['alice']}"},
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+def named_xorb(chunks: list[bytes]) -> tuple[str, bytes]:
+    """A serialized xorb and the hash string it is uploaded under."""
+    return hash_to_hex(xorb_hash([(chunk_hash(c), len(c)) for c in chunks])), serialize_xorb(chunks)
+
+
+def stored_files(folder: Path) -> set[Path]:
+    """The objects a store holds, leaving out uploads still in its tmp folder."""
+    if not folder.exists():
+        return set()
+    return {p for p in folder.rglob("*") if p.is_file() and "tmp" not in p.relative_to(folder).parts}
+
+
+def stored_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in stored_files(folder))
