@@ -1,5 +1,5 @@
 """``make test``: unit tests once, then every database-touching test on SQLite and on PostgreSQL,
-and once more with the opt-in Xet downloads switched on.
+once more with the opt-in Xet downloads switched on, then the browser tests in Chromium.
 
 Each integration run is its own pytest process because the Hugging Face clients read
 ``HF_ENDPOINT`` once, at import: one process talks to one plaza."""
@@ -20,6 +20,7 @@ RUNS = [
         ["tests/integration"],
         {"PLAZA_TEST_DATABASE": "sqlite", "PLAZA_XET_DOWNLOADS": "1"},
     ),
+    ("browser (Chromium) on SQLite", ["tests/ui"], {"PLAZA_TEST_DATABASE": "sqlite"}),
 ]
 
 

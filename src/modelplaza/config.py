@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     cas_url: str | None = None
     # Advertise Xet on downloads (X-Xet-Hash, xetHash) so hf_xet fetches Xet-uploaded files itself.
     xet_downloads: bool = False
+    # Whether visitors may create their own accounts from the web page (admins always can, with the CLI).
+    allow_signup: bool = True
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *args, **kwargs):

@@ -31,7 +31,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-from tests.integration.conftest import MAX_FILE_SIZE
+from tests.plaza_server import MAX_FILE_SIZE
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
 

@@ -14,7 +14,7 @@ import pytest
 from huggingface_hub import HfApi, HfFileSystem, hf_hub_download, snapshot_download
 
 from modelplaza.xet import parse_xorb
-from tests.integration.conftest import PlazaServer, _free_port, running_plaza
+from tests.plaza_server import PlazaServer, free_port, running_plaza
 
 MB = 1024 * 1024
 
@@ -26,7 +26,7 @@ def reconstructions(server: PlazaServer) -> int:
 
 @pytest.fixture(scope="module")
 def xet_plaza() -> Iterator[PlazaServer]:
-    with running_plaza("xet-downloads", _free_port(), PLAZA_XET_DOWNLOADS="1") as server:
+    with running_plaza("xet-downloads", free_port(), PLAZA_XET_DOWNLOADS="1") as server:
         server.cli("admin", "create-user", "alice", "--password", "alice-password")
         server.tokens["alice"] = server.token("alice")
         yield server

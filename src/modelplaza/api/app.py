@@ -9,6 +9,7 @@ from modelplaza.api import cas, errors
 from modelplaza.api.hf import files, lfs, refs, repos, resolve, users, xet
 from modelplaza.api.rawpath import RawPathMiddleware
 from modelplaza.plaza import Plaza
+from modelplaza.web import app as web
 
 
 def create_app(plaza: Plaza) -> FastAPI:
@@ -28,6 +29,8 @@ def create_app(plaza: Plaza) -> FastAPI:
     # Order matters: fixed paths first, then the ones that start with ``/api/{models|datasets}``.
     for module in (users, cas, lfs, xet, repos, refs, files, resolve):
         app.include_router(module.router)
+    # The pages come last: their patterns are wider than the API's.
+    web.install(app)
     app.add_middleware(RawPathMiddleware)
 
     return app

@@ -18,6 +18,29 @@ from modelplaza.names import check_name
 ROLES = ("read", "write", "admin")
 TOKEN_PREFIX = "plz_"
 _LOOKUP_LEN = 12
+# Account pages live at ``/{name}``: these names are the plaza's own pages and routes.
+RESERVED_NAMES = frozenset(
+    [
+        "api",
+        "cas",
+        "static",
+        "models",
+        "datasets",
+        "spaces",
+        "login",
+        "logout",
+        "join",
+        "new",
+        "settings",
+        "organizations",
+        "search",
+        "docs",
+        "jobs",
+        "admin",
+        "help",
+        "about",
+    ]
+)
 
 
 def get_account(session: Session, name: str) -> Account:
@@ -33,6 +56,8 @@ def find_account(session: Session, name: str) -> Account | None:
 
 def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
     check_name(name, "account name")
+    if name.lower() in RESERVED_NAMES:
+        raise BadRequest(f"The name {name!r} is reserved for the plaza's own pages")
     if find_account(session, name) is not None:
         raise AlreadyExists(f"The name {name!r} is already taken")
     account = Account(name=name, kind=kind, **fields)

@@ -106,10 +106,32 @@ class Repo(Base):
     tags: Mapped[list] = mapped_column(JSON, default=list)
     pipeline_tag: Mapped[str | None] = mapped_column(String(100), nullable=True)
     library_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The card's prose (front matter removed), searched by the full-text search.
+    card_text: Mapped[str] = mapped_column(Text, default="")
 
     @property
     def repo_id(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+
+class Like(Base):
+    __tablename__ = "likes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebSession(Base):
+    """A browser login. The cookie holds a random secret; only its sha256 is stored, so a
+    leaked database cannot be replayed as logins, and logging out ends the session for good."""
+
+    __tablename__ = "web_sessions"
+
+    secret_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Blob(Base):

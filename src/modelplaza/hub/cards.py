@@ -20,6 +20,8 @@ class CardMetadata:
     tags: list[str] = field(default_factory=list)
     pipeline_tag: str | None = None
     library_name: str | None = None
+    # The prose after the front matter.
+    text: str = ""
 
 
 def _as_list(value: object) -> list[str]:
@@ -42,6 +44,7 @@ def parse_card(text: str) -> CardMetadata:
         tags=derive_tags(data),
         pipeline_tag=data.get("pipeline_tag"),
         library_name=data.get("library_name"),
+        text=card.text,
     )
 
 

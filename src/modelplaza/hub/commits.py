@@ -242,11 +242,16 @@ def create_commit(
     return commit
 
 
+# Enough prose for search; a card longer than this is still rendered whole from README.md.
+CARD_TEXT_LIMIT = 64 * 1024
+
+
 def _apply_card(repo: Repo, card: cards.CardMetadata) -> None:
     repo.card_data = card.card_data
     repo.tags = card.tags
     repo.pipeline_tag = card.pipeline_tag
     repo.library_name = card.library_name
+    repo.card_text = card.text[:CARD_TEXT_LIMIT]
 
 
 def history(session: Session, repo: Repo, commit_id: str) -> list[str]:

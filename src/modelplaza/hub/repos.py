@@ -141,6 +141,8 @@ SORT_COLUMNS = {
 class RepoQuery:
     repo_type: str
     search: str | None = None
+    # Search the cards' prose too, not only the repo ids (the API's ``search`` is ids only).
+    full_text: bool = False
     author: str | None = None
     filters: tuple[str, ...] = ()
     sort: str | None = None
@@ -160,8 +162,12 @@ def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Sele
     statement = statement.where(Repo.type == query.repo_type, _visible(principal))
     if query.search:
         escaped = query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         repo_id = func.lower(Repo.namespace + "/" + Repo.name)
-        statement = statement.where(repo_id.like(f"%{escaped}%", escape="\\"))
+        matches = repo_id.like(pattern, escape="\\")
+        if query.full_text:
+            matches = or_(matches, func.lower(Repo.card_text).like(pattern, escape="\\"))
+        statement = statement.where(matches)
     if query.author:
         statement = statement.where(Repo.namespace == query.author)
     return statement

@@ -1,0 +1,22 @@
+"""Adds the pages and their static files to the plaza's ASGI app, after the API routes so that
+``/api/...``, ``/cas/...`` and ``.../resolve/...`` keep their meaning."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from modelplaza.web import errors
+from modelplaza.web.templating import HERE
+from modelplaza.web.views import accounts, datasets, home, lists, profiles, publish, repo, settings
+
+# Single-segment pages before profiles (``/{name}``); the repo pages last, as their patterns
+# are the widest.
+VIEWS = (home, lists, accounts, settings, publish, profiles, datasets, repo)
+
+
+def install(app: FastAPI) -> None:
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for view in VIEWS:
+        app.include_router(view.router)

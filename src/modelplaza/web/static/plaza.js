@@ -1,0 +1,28 @@
+// ModelPlaza's small helpers for every page: CSRF on htmx requests, copy buttons.
+document.addEventListener("htmx:configRequest", (event) => {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) event.detail.headers["X-CSRF-Token"] = meta.content;
+});
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const code = button.parentElement.querySelector("code");
+  try {
+    await navigator.clipboard.writeText(code.innerText);
+    button.textContent = "Copied";
+  } catch {
+    // No clipboard permission (an http:// address): select the text for Ctrl+C instead.
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    button.textContent = "Press Ctrl+C";
+  }
+  setTimeout(() => { button.textContent = "Copy"; }, 2000);
+});
+
+window.plaza = {
+  csrfToken: () => document.querySelector('meta[name="csrf-token"]').content,
+};

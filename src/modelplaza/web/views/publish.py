@@ -1,0 +1,5 @@
+"""TODO"""
+
+from modelplaza.web.routing import page_router
+
+router = page_router()
