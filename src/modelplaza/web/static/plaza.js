@@ -26,3 +26,8 @@ document.addEventListener("click", async (event) => {
 window.plaza = {
   csrfToken: () => document.querySelector('meta[name="csrf-token"]').content,
 };
+
+// A <select data-autosubmit> (the branch selector) navigates as soon as it changes.
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+});

@@ -1,0 +1,43 @@
+"""Likes: a user marks a repo they value; the repo keeps the count for sorting."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from modelplaza.auth import permissions
+from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Like, Repo
+from modelplaza.hub.repos import require_write_credentials
+
+
+def has_liked(session: Session, principal: Principal, repo: Repo) -> bool:
+    if principal.is_anonymous:
+        return False
+    return session.get(Like, (principal.user_id, repo.id)) is not None
+
+
+def set_like(session: Session, principal: Principal, repo: Repo, liked: bool) -> int:
+    """Like or unlike ``repo`` (idempotent either way); the repo's new like count."""
+    require_write_credentials(principal)
+    current = session.get(Like, (principal.user_id, repo.id))
+    if liked and current is None:
+        session.add(Like(user_id=principal.user_id, repo_id=repo.id))
+        session.execute(update(Repo).where(Repo.id == repo.id).values(likes=Repo.likes + 1))
+    elif not liked and current is not None:
+        session.delete(current)
+        session.execute(update(Repo).where(Repo.id == repo.id).values(likes=Repo.likes - 1))
+    session.flush()
+    session.refresh(repo)
+    return repo.likes
+
+
+def liked_repos(session: Session, principal: Principal, user_id: int) -> list[Repo]:
+    """The repos a user liked, newest like first, without those ``principal`` may not see."""
+    rows = session.scalars(
+        select(Repo)
+        .join(Like, Like.repo_id == Repo.id)
+        .where(Like.user_id == user_id)
+        .order_by(Like.created_at.desc())
+    )
+    return [repo for repo in rows if permissions.can_read(principal, repo)]
