@@ -636,7 +636,7 @@ def test_list_repo_commits_newest_first_over_several_pages(api, repo_id):
 def test_whoami(plaza, api):
     me = api.whoami()
     assert me["name"] == "alice" and me["type"] == "user"
-    assert {o["name"] for o in me["orgs"]} == {"acme"}
+    assert "acme" in {o["name"] for o in me["orgs"]}  # other tests create orgs of alice's too
     assert me["auth"]["accessToken"]["role"] == "write"
     reader = HfApi(endpoint=plaza.url, token=plaza.tokens["alice-read"]).whoami()
     assert reader["name"] == "alice" and reader["auth"]["accessToken"]["role"] == "read"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from fastapi import Request
 
-from modelplaza.auth.accounts import authenticate_token
+from modelplaza.auth.accounts import authenticate_token, record_token_use, token_use_due
 from modelplaza.auth.principal import ANONYMOUS, Principal
+from modelplaza.auth.sessions import SESSION_COOKIE, session_principal
 from modelplaza.plaza import Plaza
 
 
@@ -21,13 +23,30 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def cookie_principal(request: Request) -> Principal | None:
+    """The user logged in with this browser's session cookie, if any."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    with get_plaza(request).db.read() as session:
+        return session_principal(session, secret)
+
+
 def get_principal(request: Request) -> Principal:
-    """The caller from the bearer token; anonymous without one; InvalidCredentials for a bad one."""
+    """The caller from the bearer token; InvalidCredentials for a bad one. Without a token, a
+    read (GET/HEAD) may come from a logged-in browser, with read rights only: downloads and
+    images of private repos then work from the pages, and no other site can forge a write."""
     token = bearer_token(request)
     if token is None:
-        return ANONYMOUS
-    with get_plaza(request).db.read() as session:
-        return authenticate_token(session, token)
+        browser = cookie_principal(request) if request.method in ("GET", "HEAD") else None
+        return replace(browser, can_write_scope=False) if browser else ANONYMOUS
+    db = get_plaza(request).db
+    with db.read() as session:
+        principal = authenticate_token(session, token)
+    if token_use_due(token):
+        with db.write() as session:
+            record_token_use(session, token)
+    return principal
 
 
 def public_url(request: Request) -> str:

@@ -5,19 +5,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.passwords import hash_password, verify_password
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Account, ApiToken, Membership
-from modelplaza.errors import AccountNotFound, AlreadyExists, BadRequest, InvalidCredentials
+from modelplaza.db.models import Account, ApiToken, Membership, utcnow
+from modelplaza.errors import AccountNotFound, AlreadyExists, BadRequest, InvalidCredentials, NotFound
 from modelplaza.names import check_name
 
 ROLES = ("read", "write", "admin")
 TOKEN_PREFIX = "plz_"
 _LOOKUP_LEN = 12
+_TOKEN_NAME_MAX = 100
+# Seconds between two records of a token's last use by one process: a use is a read, and
+# writing on every API call would serialise them.
+_USE_RECORD_INTERVAL = 300.0
+_use_recorded: dict[str, float] = {}
 # Account pages live at ``/{name}``: these names are the plaza's own pages and routes.
 RESERVED_NAMES = frozenset(
     [
@@ -88,9 +95,17 @@ def create_user(
     )
 
 
+@cache
+def _unused_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def check_password(session: Session, name: str, password: str) -> Account | None:
     account = find_account(session, name)
     if account is None or account.kind != "user" or not account.password_hash:
+        # Verify anyway, so that a failed login takes as long either way and its timing does
+        # not tell which names exist.
+        verify_password(_unused_hash(), password)
         return None
     return account if verify_password(account.password_hash, password) else None
 
@@ -109,20 +124,60 @@ def get_user(session: Session, name: str) -> Account:
     return account
 
 
+def get_org(session: Session, name: str) -> Account:
+    account = get_account(session, name)
+    if not account.is_org:
+        raise AccountNotFound(f"{name!r} is a user, not an organisation")
+    return account
+
+
 def set_member(session: Session, org_name: str, user_name: str, role: str) -> Membership:
     if role not in ROLES:
         raise BadRequest(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}")
-    org = get_account(session, org_name)
-    if not org.is_org:
-        raise BadRequest(f"{org_name!r} is a user, not an organisation")
+    org = get_org(session, org_name)
     user = get_user(session, user_name)
     membership = session.get(Membership, (org.id, user.id))
     if membership is None:
         membership = Membership(org_id=org.id, user_id=user.id, role=role)
         session.add(membership)
     else:
+        if role != "admin":
+            _keep_an_admin(session, org, membership)
         membership.role = role
     return membership
+
+
+def remove_member(session: Session, org_name: str, user_name: str) -> None:
+    org = get_org(session, org_name)
+    user = get_user(session, user_name)
+    membership = session.get(Membership, (org.id, user.id))
+    if membership is None:
+        raise NotFound(f"{user_name!r} is not a member of {org_name!r}")
+    _keep_an_admin(session, org, membership)
+    session.delete(membership)
+
+
+def _keep_an_admin(session: Session, org: Account, leaving: Membership) -> None:
+    """Refuse to take away the org's last admin: nobody could manage it any more."""
+    if leaving.role != "admin":
+        return
+    admins = session.scalar(
+        select(func.count()).where(Membership.org_id == org.id, Membership.role == "admin")
+    )
+    if admins <= 1:
+        raise BadRequest(f"{org.name!r} needs at least one admin: make someone else admin first")
+
+
+def list_members(session: Session, org_name: str) -> list[tuple[Account, str]]:
+    """An organisation's members and their roles, by name."""
+    org = get_org(session, org_name)
+    rows = session.execute(
+        select(Account, Membership.role)
+        .join(Membership, Membership.user_id == Account.id)
+        .where(Membership.org_id == org.id)
+        .order_by(Account.name)
+    )
+    return [(account, role) for account, role in rows]
 
 
 def org_roles(session: Session, user_id: int) -> dict[str, str]:
@@ -140,6 +195,9 @@ def _secret_hash(token: str) -> str:
 
 def create_token(session: Session, user_name: str, token_name: str, *, write: bool) -> str:
     """Create an API token and return it; only its hash is kept, so it is shown once."""
+    token_name = token_name.strip()
+    if not token_name or len(token_name) > _TOKEN_NAME_MAX:
+        raise BadRequest(f"Give the token a name of 1 to {_TOKEN_NAME_MAX} characters")
     user = get_user(session, user_name)
     lookup_id = secrets.token_hex(_LOOKUP_LEN // 2)
     token = f"{TOKEN_PREFIX}{lookup_id}{secrets.token_urlsafe(32)}"
@@ -172,13 +230,48 @@ def authenticate_token(session: Session, token: str) -> Principal:
     """The principal a bearer token stands for; InvalidCredentials for anything else."""
     if not token.startswith(TOKEN_PREFIX):
         raise InvalidCredentials()
-    lookup_id = token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + _LOOKUP_LEN]
-    row = session.scalar(select(ApiToken).where(ApiToken.lookup_id == lookup_id))
+    row = session.scalar(select(ApiToken).where(ApiToken.lookup_id == _lookup_id(token)))
     if row is None or row.revoked or not hmac.compare_digest(row.secret_hash, _secret_hash(token)):
         raise InvalidCredentials()
     account = session.get(Account, row.user_id)
     return principal_for(session, account, write=row.scope == "write", token_name=row.name)
 
 
+def _lookup_id(token: str) -> str:
+    return token[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + _LOOKUP_LEN]
+
+
+def token_use_due(token: str) -> bool:
+    """Whether this process should record a use of ``token`` (an authenticated one) now."""
+    lookup_id, now = _lookup_id(token), time.monotonic()
+    last = _use_recorded.get(lookup_id)
+    if last is not None and now - last < _USE_RECORD_INTERVAL:
+        return False
+    _use_recorded[lookup_id] = now
+    return True
+
+
+def record_token_use(session: Session, token: str) -> None:
+    session.execute(
+        update(ApiToken).where(ApiToken.lookup_id == _lookup_id(token)).values(last_used_at=utcnow())
+    )
+
+
 def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id)))
+    """A user's tokens that still work, newest first."""
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False))
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_token(session: Session, user_id: int, token_id: int) -> ApiToken:
+    """Revoke one of the user's tokens for good; another user's token is "not found"."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id or row.revoked:
+        raise NotFound("No such token: it may have been revoked already")
+    row.revoked = True
+    return row

@@ -41,3 +41,8 @@ def readable_namespaces(principal: Principal) -> set[str] | None:
     if principal.is_anonymous:
         return set()
     return {principal.name, *principal.org_roles}
+
+
+def can_manage_members(principal: Principal, org_name: str) -> bool:
+    """Add, re-role and remove an organisation's members: its admins (and site admins)."""
+    return principal.can_write_scope and namespace_role(principal, org_name) == "admin"

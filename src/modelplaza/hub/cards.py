@@ -24,7 +24,7 @@ class CardMetadata:
     text: str = ""
 
 
-def _as_list(value: object) -> list[str]:
+def as_list(value: object) -> list[str]:
     if value is None:
         return []
     if isinstance(value, list | tuple):
@@ -50,15 +50,15 @@ def parse_card(text: str) -> CardMetadata:
 
 def derive_tags(data: dict) -> list[str]:
     """The Hub's convention: card tags plus prefixed tags for licence, datasets, base model."""
-    tags = _as_list(data.get("tags"))
+    tags = as_list(data.get("tags"))
     for key in ("library_name", "pipeline_tag"):
-        tags += _as_list(data.get(key))
-    tags += [f"license:{v}" for v in _as_list(data.get("license"))]
-    tags += [f"dataset:{v}" for v in _as_list(data.get("datasets"))]
-    tags += [f"base_model:{v}" for v in _as_list(data.get("base_model"))]
-    tags += _as_list(data.get("language"))
+        tags += as_list(data.get(key))
+    tags += [f"license:{v}" for v in as_list(data.get("license"))]
+    tags += [f"dataset:{v}" for v in as_list(data.get("datasets"))]
+    tags += [f"base_model:{v}" for v in as_list(data.get("base_model"))]
+    tags += as_list(data.get("language"))
     for key in ("task_categories", "task_ids", "size_categories", "language_creators"):
-        tags += [f"{key}:{v}" for v in _as_list(data.get(key))]
+        tags += [f"{key}:{v}" for v in as_list(data.get(key))]
     return list(dict.fromkeys(tags))
 
 

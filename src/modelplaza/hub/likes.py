@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.auth import permissions
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Like, Repo
+from modelplaza.db.models import Account, Like, Repo
 from modelplaza.hub.repos import require_write_credentials
 
 
@@ -32,12 +34,29 @@ def set_like(session: Session, principal: Principal, repo: Repo, liked: bool) ->
     return repo.likes
 
 
-def liked_repos(session: Session, principal: Principal, user_id: int) -> list[Repo]:
-    """The repos a user liked, newest like first, without those ``principal`` may not see."""
-    rows = session.scalars(
-        select(Repo)
+def likes_of(session: Session, principal: Principal, user_id: int) -> list[tuple[datetime, Repo]]:
+    """When a user liked which repo, newest first, without those ``principal`` may not see."""
+    rows = session.execute(
+        select(Like.created_at, Repo)
         .join(Like, Like.repo_id == Repo.id)
         .where(Like.user_id == user_id)
         .order_by(Like.created_at.desc())
     )
-    return [repo for repo in rows if permissions.can_read(principal, repo)]
+    return [(when, repo) for when, repo in rows if permissions.can_read(principal, repo)]
+
+
+def liked_repos(session: Session, principal: Principal, user_id: int) -> list[Repo]:
+    """The repos a user liked, newest like first, without those ``principal`` may not see."""
+    return [repo for _, repo in likes_of(session, principal, user_id)]
+
+
+def likers(session: Session, repo: Repo) -> list[Account]:
+    """The users who like ``repo``, newest like first."""
+    return list(
+        session.scalars(
+            select(Account)
+            .join(Like, Like.user_id == Account.id)
+            .where(Like.repo_id == repo.id)
+            .order_by(Like.created_at.desc())
+        )
+    )

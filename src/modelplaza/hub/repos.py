@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, false, func, or_, select, update
@@ -185,10 +187,66 @@ def list_repos(session: Session, principal: Principal, query: RepoQuery) -> list
     statement = statement.order_by(Repo.id.desc())
     if not query.filters:
         return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
-    wanted = set(query.filters)
-    matches = (r for r in session.scalars(statement) if wanted <= _filter_values(r))
+    matches = _tagged(session.scalars(statement), query.filters)
     return [r for i, r in enumerate(matches) if query.offset <= i < query.offset + query.limit]
+
+
+def count_repos(session: Session, principal: Principal, query: RepoQuery) -> int:
+    """How many visible repos match the query, whatever its offset and limit."""
+    statement = _filtered(select(Repo), principal, query)
+    if not query.filters:
+        return session.scalar(select(func.count()).select_from(statement.subquery()))
+    return sum(1 for _ in _tagged(session.scalars(statement), query.filters))
+
+
+def _tagged(repos: Iterable[Repo], filters: tuple[str, ...]) -> Iterator[Repo]:
+    wanted = set(filters)
+    return (r for r in repos if wanted <= _filter_values(r))
 
 
 def _filter_values(repo: Repo) -> set[str]:
     return {*repo.tags, *(f"{k}" for k in [repo.pipeline_tag, repo.library_name] if k)}
+
+
+LICENSE_TAG = "license:"
+TASK_CATEGORY_TAG = "task_categories:"
+
+
+def task_tag(repo_type: str, task: str) -> str:
+    """The tag of the repos made for ``task``: a model's pipeline tag, a dataset's task category."""
+    return TASK_CATEGORY_TAG + task if repo_type == "dataset" else task
+
+
+@dataclass
+class Facets:
+    """The most common values among the repos a visitor can see that a query's search and
+    author match (its tag filters aside), each with its repo count, most common first.
+    Licences come from the ``license:X`` tags, dataset tasks from ``task_categories:X``;
+    ``tags`` holds the other tags."""
+
+    tasks: list[tuple[str, int]]
+    libraries: list[tuple[str, int]]
+    licenses: list[tuple[str, int]]
+    tags: list[tuple[str, int]]
+
+
+def facets(session: Session, principal: Principal, query: RepoQuery, limit: int = 10) -> Facets:
+    tasks, libraries, licenses, others = Counter(), Counter(), Counter(), Counter()
+    dataset = query.repo_type == "dataset"
+    columns = select(Repo.pipeline_tag, Repo.library_name, Repo.tags)
+    for pipeline_tag, library, tags in session.execute(_filtered(columns, principal, query)):
+        tasks.update(filter(None, [None if dataset else pipeline_tag]))
+        libraries.update(filter(None, [library]))
+        for tag in set(tags):
+            if tag.startswith(LICENSE_TAG):
+                licenses[tag.removeprefix(LICENSE_TAG)] += 1
+            elif dataset and tag.startswith(TASK_CATEGORY_TAG):
+                tasks[tag.removeprefix(TASK_CATEGORY_TAG)] += 1
+            elif tag not in (pipeline_tag, library):
+                others[tag] += 1
+    return Facets(*(_most_common(c, limit) for c in (tasks, libraries, licenses, others)))
+
+
+def _most_common(counter: Counter[str], limit: int) -> list[tuple[str, int]]:
+    # Ties in name order, so the sidebar does not reshuffle between visits.
+    return sorted(counter.items(), key=lambda item: (-item[1], item[0]))[:limit]

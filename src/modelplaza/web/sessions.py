@@ -1,36 +1,26 @@
-"""Browser logins and CSRF protection.
+"""Browser logins (cookies over auth/sessions.py) and CSRF protection.
 
-A login is a random secret in an HttpOnly cookie; the database keeps only its sha256 and an
-expiry, so logging out ends the session for good. Forms are protected by a double-submit token:
+Forms are protected by a double-submit token:
 a random ``plaza_csrf`` cookie that every unsafe request must repeat, in the form field
 ``csrf_token`` or the ``X-CSRF-Token`` header (htmx and uploads send the header)."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
-from datetime import timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete
 
-from modelplaza.api.deps import get_plaza
-from modelplaza.auth.accounts import principal_for
+from modelplaza.api.deps import cookie_principal, get_plaza
 from modelplaza.auth.principal import ANONYMOUS, Principal
-from modelplaza.db.models import Account, WebSession, utcnow
+from modelplaza.auth.sessions import SESSION_COOKIE, SESSION_LIFETIME, end_session, start_session
+from modelplaza.db.models import Account
 from modelplaza.errors import Forbidden
 
-SESSION_COOKIE = "plaza_session"
 CSRF_COOKIE = "plaza_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-SESSION_LIFETIME = timedelta(days=30)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
@@ -47,32 +37,14 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 def page_principal(request: Request) -> Principal:
     """Who is browsing: the logged-in user (who may write, as on the API with a write token)
     or anonymous. Cached on the request: templates and views ask more than once."""
-    if hasattr(request.state, "principal"):
-        return request.state.principal
-    principal = ANONYMOUS
-    secret = request.cookies.get(SESSION_COOKIE)
-    if secret:
-        with get_plaza(request).db.read() as session:
-            row = session.get(WebSession, _hash(secret))
-            if row is not None and row.expires_at > utcnow():
-                principal = principal_for(session, session.get(Account, row.user_id), write=True)
-    request.state.principal = principal
-    return principal
+    if not hasattr(request.state, "principal"):
+        request.state.principal = cookie_principal(request) or ANONYMOUS
+    return request.state.principal
 
 
 def log_in(request: Request, response: Response, account: Account) -> None:
-    secret = secrets.token_urlsafe(32)
     with get_plaza(request).db.write() as session:
-        now = utcnow()
-        session.execute(delete(WebSession).where(WebSession.expires_at <= now))
-        session.add(
-            WebSession(
-                secret_hash=_hash(secret),
-                user_id=account.id,
-                created_at=now,
-                expires_at=now + SESSION_LIFETIME,
-            )
-        )
+        secret = start_session(session, account)
     _set_cookie(request, response, SESSION_COOKIE, secret, int(SESSION_LIFETIME.total_seconds()))
 
 
@@ -80,7 +52,7 @@ def log_out(request: Request, response: Response) -> None:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         with get_plaza(request).db.write() as session:
-            session.execute(delete(WebSession).where(WebSession.secret_hash == _hash(secret)))
+            end_session(session, secret)
     response.delete_cookie(SESSION_COOKIE)
 
 

@@ -31,3 +31,13 @@ window.plaza = {
 document.addEventListener("change", (event) => {
   if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
 });
+
+// A form marked data-drop-empty leaves its empty fields out of htmx requests, so the address it
+// pushes stays short: /models?q=bert, not /models?q=bert&author=&license=.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (!event.detail.elt.matches("form[data-drop-empty]")) return;
+  const parameters = event.detail.parameters;
+  for (const name of Object.keys(parameters)) {
+    if (parameters[name] === "") delete parameters[name];
+  }
+});

@@ -1,5 +1,121 @@
-"""TODO"""
+"""Logging in and out, and signing up."""
 
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from modelplaza.api.deps import get_plaza
+from modelplaza.auth.accounts import check_password, create_user
+from modelplaza.errors import PlazaError
 from modelplaza.web.routing import page_router
+from modelplaza.web.sessions import log_in, log_out, page_principal
+from modelplaza.web.templating import flash, render
 
 router = page_router()
+MAX_EMAIL = 320
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A text field of a submitted form; '' when it is missing (or is a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site, never another site (``//evil.example``,
+    ``/\\evil.example`` and ``https://...`` all become the home page)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(char) < 32 for char in target):  # browsers drop tabs and newlines: "/\t/evil"
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """To the login page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Response:
+    if not page_principal(request).is_anonymous:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "accounts/login.html", next=safe_next(next))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    name, target = form_text(form, "username").strip(), safe_next(form_text(form, "next"))
+    with get_plaza(request).db.read() as session:
+        account = check_password(session, name, form_text(form, "password"))
+    if account is None:
+        # The same words whether the name exists or not.
+        error = "Incorrect username or password."
+        return render(request, "accounts/login.html", status=401, next=target, username=name, error=error)
+    response = RedirectResponse(target, status_code=303)
+    log_in(request, response, account)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    response = RedirectResponse("/", status_code=303)
+    log_out(request, response)
+    flash(response, "You have logged out.")
+    return response
+
+
+def _signup_closed(request: Request) -> Response:
+    return render(request, "accounts/signup_closed.html", status=403)
+
+
+@router.get("/join")
+def join_page(request: Request, next: str = "/") -> Response:
+    if not get_plaza(request).settings.allow_signup:
+        return _signup_closed(request)
+    if not page_principal(request).is_anonymous:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "accounts/join.html", next=safe_next(next), values={}, errors={})
+
+
+def _field_errors(values: dict[str, str], password: str, confirmation: str) -> dict[str, str]:
+    """What the form can tell before asking the accounts module (which checks names and passwords)."""
+    errors = {}
+    local, at, domain = values["email"].partition("@")
+    if not (local and at and "." in domain) or " " in values["email"] or len(values["email"]) > MAX_EMAIL:
+        errors["email"] = "Enter an email address such as ada@example.org."
+    if password != confirmation:
+        errors["password_confirm"] = "The two passwords differ."
+    return errors
+
+
+@router.post("/join")
+async def join(request: Request) -> Response:
+    if not get_plaza(request).settings.allow_signup:
+        return _signup_closed(request)
+    form = await request.form()
+    values = {field: form_text(form, field).strip() for field in ("name", "fullname", "email")}
+    password, target = form_text(form, "password"), safe_next(form_text(form, "next"))
+    errors = _field_errors(values, password, form_text(form, "password_confirm"))
+    status = 400
+    if not errors:
+        try:
+            with get_plaza(request).db.write() as session:
+                account = create_user(
+                    session, values["name"], password, email=values["email"], fullname=values["fullname"]
+                )
+        except PlazaError as exc:
+            errors["form"], status = exc.message, exc.status
+        else:
+            response = RedirectResponse(target, status_code=303)
+            log_in(request, response, account)
+            flash(response, f"Welcome to ModelPlaza, {account.name}!")
+            return response
+    return render(request, "accounts/join.html", status=status, next=target, values=values, errors=errors)

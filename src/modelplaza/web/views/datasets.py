@@ -1,5 +1,45 @@
-"""TODO"""
+"""The dataset viewer page: a dataset revision's splits with their sizes, and for one file of a
+split its schema, a page of rows (small pictures inline) and column statistics."""
 
-from modelplaza.web.routing import page_router
+from __future__ import annotations
+
+from fastapi import Request
+
+from modelplaza import data
+from modelplaza.api.deps import get_plaza
+from modelplaza.errors import BadRequest, NotFound
+from modelplaza.web.repo_pages import load_repo_page
+from modelplaza.web.routing import page_router, repo_route, repo_type_of
+from modelplaza.web.templating import render
 
 router = page_router()
+
+
+def _page_number(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise BadRequest(f"The page must be a whole number from 1, not {value[:20]!r}")
+    return number
+
+
+@repo_route(router, "/viewer/{rev}")
+def viewer(
+    request: Request,
+    namespace: str,
+    name: str,
+    rev: str,
+    split: str | None = None,
+    file: str | None = None,
+    page: str = "1",
+):
+    if repo_type_of(request) != "dataset":
+        raise NotFound("Only datasets have a viewer.")
+    number = _page_number(page)
+    plaza = get_plaza(request)
+    with plaza.db.read() as session:
+        rp = load_repo_page(request, session, namespace, name, rev, tab="viewer")
+        shown = data.preview(session, plaza.contents, rp.commit_id, split, file, number)
+    return render(request, "repo/viewer.html", rp=rp, view=shown, per_page=data.ROWS_PER_PAGE)

@@ -1,5 +1,175 @@
-"""TODO"""
+"""The logged-in user's settings: API tokens, and the organisations they belong to and manage."""
 
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+
+from modelplaza.api.deps import get_plaza
+from modelplaza.auth import accounts
+from modelplaza.auth.permissions import can_manage_members
+from modelplaza.auth.principal import Principal
+from modelplaza.errors import AuthenticationRequired, Forbidden, PlazaError
 from modelplaza.web.routing import page_router
+from modelplaza.web.sessions import page_principal
+from modelplaza.web.templating import flash, render
+from modelplaza.web.views.accounts import form_text, login_redirect
 
 router = page_router()
+TOKENS_URL = "/settings/tokens"
+ORGS_URL = "/settings/organizations"
+# A new token travels from the POST to the page showing it once in this cookie, so that
+# reloading that page neither shows it again nor creates another one.
+NEW_TOKEN_COOKIE = "plaza_new_token"
+
+
+def _signed_in(request: Request) -> Principal:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        raise AuthenticationRequired("Log in to change your settings.")
+    return principal
+
+
+def _redirect(url: str, message: str) -> Response:
+    response = RedirectResponse(url, status_code=303)
+    flash(response, message)
+    return response
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+def _tokens_page(request: Request, principal: Principal, status: int = 200, **context: object) -> Response:
+    with get_plaza(request).db.read() as session:
+        tokens = accounts.list_tokens(session, principal.user_id)
+    return render(request, "accounts/tokens.html", status=status, tokens=tokens, **context)
+
+
+@router.get(TOKENS_URL)
+def tokens_page(request: Request) -> Response:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        return login_redirect(request)
+    response = _tokens_page(request, principal, new_token=request.cookies.get(NEW_TOKEN_COOKIE))
+    response.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_URL)
+    return response
+
+
+@router.post(TOKENS_URL)
+async def create_token(request: Request) -> Response:
+    principal = _signed_in(request)
+    form = await request.form()
+    name, write = form_text(form, "name"), form_text(form, "scope") == "write"
+    try:
+        with get_plaza(request).db.write() as session:
+            token = accounts.create_token(session, principal.name, name, write=write)
+    except PlazaError as exc:
+        return _tokens_page(request, principal, status=exc.status, error=exc.message, name=name)
+    response = RedirectResponse(TOKENS_URL, status_code=303)
+    response.set_cookie(
+        NEW_TOKEN_COOKIE,
+        token,
+        max_age=60,
+        path=TOKENS_URL,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post(TOKENS_URL + "/{token_id}/revoke")
+def revoke_token(request: Request, token_id: int) -> Response:
+    principal = _signed_in(request)
+    with get_plaza(request).db.write() as session:
+        token = accounts.revoke_token(session, principal.user_id, token_id)
+    return _redirect(TOKENS_URL, f"Token “{token.name}” revoked: it no longer works.")
+
+
+# --- Organisations -------------------------------------------------------------------------
+
+
+def _orgs_page(request: Request, principal: Principal, status: int = 200, **context: object) -> Response:
+    with get_plaza(request).db.read() as session:
+        roles = accounts.org_roles(session, principal.user_id)
+    return render(
+        request, "accounts/organizations.html", status=status, roles=sorted(roles.items()), **context
+    )
+
+
+@router.get(ORGS_URL)
+def organizations_page(request: Request) -> Response:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        return login_redirect(request)
+    return _orgs_page(request, principal)
+
+
+@router.post(ORGS_URL)
+async def create_organization(request: Request) -> Response:
+    principal = _signed_in(request)
+    name = form_text(await request.form(), "name").strip()
+    try:
+        with get_plaza(request).db.write() as session:
+            accounts.create_org(session, name, principal.name)
+    except PlazaError as exc:
+        return _orgs_page(request, principal, status=exc.status, error=exc.message, name=name)
+    return _redirect(f"{ORGS_URL}/{quote(name)}", f"Organisation {name} created: you are its admin.")
+
+
+def _manager(request: Request, org: str) -> Principal:
+    """The logged-in admin of ``org``; 404 for no such org, 403 for anyone else."""
+    principal = _signed_in(request)
+    with get_plaza(request).db.read() as session:
+        accounts.get_org(session, org)
+    if not can_manage_members(principal, org):
+        raise Forbidden(f"Only admins of {org} can manage its members.")
+    return principal
+
+
+def _members_page(request: Request, org: str, status: int = 200, **context: object) -> Response:
+    with get_plaza(request).db.read() as session:
+        members = accounts.list_members(session, org)
+    context = {"org": org, "members": members, "roles": accounts.ROLES, **context}
+    return render(request, "accounts/org_members.html", status=status, **context)
+
+
+@router.get(ORGS_URL + "/{org}")
+def members_page(request: Request, org: str) -> Response:
+    if page_principal(request).is_anonymous:
+        return login_redirect(request)
+    _manager(request, org)
+    return _members_page(request, org)
+
+
+def _after_change(principal: Principal, org: str, user: str, role: str | None, message: str) -> Response:
+    """Back to the members page, or to the list of orgs when the admin gave up their own rights."""
+    stays_admin = user != principal.name or role == "admin" or principal.is_admin
+    return _redirect(f"{ORGS_URL}/{quote(org)}" if stays_admin else ORGS_URL, message)
+
+
+@router.post(ORGS_URL + "/{org}/members")
+async def set_member(request: Request, org: str) -> Response:
+    """Add a member, or change a member's role."""
+    principal = _manager(request, org)
+    form = await request.form()
+    user, role = form_text(form, "name").strip(), form_text(form, "role")
+    try:
+        with get_plaza(request).db.write() as session:
+            accounts.set_member(session, org, user, role)
+    except PlazaError as exc:
+        return _members_page(request, org, status=exc.status, error=exc.message, name=user, role=role)
+    return _after_change(principal, org, user, role, f"{user} is now a member of {org} with the {role} role.")
+
+
+@router.post(ORGS_URL + "/{org}/members/{user}/remove")
+def remove_member(request: Request, org: str, user: str) -> Response:
+    principal = _manager(request, org)
+    try:
+        with get_plaza(request).db.write() as session:
+            accounts.remove_member(session, org, user)
+    except PlazaError as exc:
+        return _members_page(request, org, status=exc.status, error=exc.message)
+    return _after_change(principal, org, user, None, f"{user} is no longer a member of {org}.")

@@ -1,0 +1,35 @@
+"""The dataset viewer: splits, schema, rows, statistics and inline images of the CSV, TSV,
+JSON Lines, JSON and Parquet files of a dataset commit, read with pyarrow a bounded piece at a
+time. ``preview`` gives all a viewer page shows; the other functions are its parts."""
+
+from modelplaza.data.splits import DataFile, Split, find_splits
+from modelplaza.data.viewer import (
+    ROWS_PER_PAGE,
+    Preview,
+    RowsPage,
+    Statistics,
+    UnreadableData,
+    columns,
+    preview,
+    row_count,
+    rows_page,
+    splits,
+    statistics,
+)
+
+__all__ = [
+    "ROWS_PER_PAGE",
+    "DataFile",
+    "Preview",
+    "RowsPage",
+    "Split",
+    "Statistics",
+    "UnreadableData",
+    "columns",
+    "find_splits",
+    "preview",
+    "row_count",
+    "rows_page",
+    "splits",
+    "statistics",
+]
