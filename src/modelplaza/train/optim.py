@@ -1,0 +1,49 @@
+"""torch optimisers and learning-rate schedules built from a recipe's optimizer section."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+from torch.optim import lr_scheduler
+
+from modelplaza.train.recipe import OptimizerSpec, Schedule
+
+
+def build_optimizer(
+    spec: OptimizerSpec, parameters: Iterable[torch.nn.Parameter], weight_decay: float = 0.0
+) -> torch.optim.Optimizer:
+    """The torch optimiser named by the recipe; `weight_decay` is L2 (decoupled for AdamW)."""
+    common = {"lr": spec.lr, "weight_decay": weight_decay}
+    if spec.name == "sgd":
+        return torch.optim.SGD(parameters, momentum=spec.momentum, nesterov=spec.nesterov, **common)
+    if spec.name == "adagrad":
+        return torch.optim.Adagrad(parameters, eps=spec.eps, **common)
+    if spec.name == "rmsprop":
+        return torch.optim.RMSprop(
+            parameters, alpha=spec.alpha, eps=spec.eps, momentum=spec.momentum, **common
+        )
+    adam = torch.optim.Adam if spec.name == "adam" else torch.optim.AdamW
+    return adam(parameters, betas=spec.betas, eps=spec.eps, **common)
+
+
+def build_scheduler(
+    spec: Schedule, optimizer: torch.optim.Optimizer, steps_per_epoch: int, total_steps: int
+) -> lr_scheduler.LRScheduler | None:
+    """A schedule stepped after every optimiser step, or None for a constant rate."""
+    decay_steps = max(1, total_steps - spec.warmup_steps)
+    lr = optimizer.param_groups[0]["lr"]
+    if spec.name == "step":
+        main = lr_scheduler.StepLR(optimizer, step_size=spec.step_size * steps_per_epoch, gamma=spec.gamma)
+    elif spec.name == "cosine":
+        main = lr_scheduler.CosineAnnealingLR(optimizer, T_max=decay_steps, eta_min=spec.min_lr)
+    elif spec.name == "linear":
+        main = lr_scheduler.LinearLR(optimizer, 1.0, spec.min_lr / lr, total_iters=decay_steps)
+    else:
+        main = None
+    if not spec.warmup_steps:
+        return main
+    warmup = lr_scheduler.LinearLR(optimizer, 1 / (spec.warmup_steps + 1), 1.0, total_iters=spec.warmup_steps)
+    if main is None:
+        return warmup
+    return lr_scheduler.SequentialLR(optimizer, [warmup, main], milestones=[spec.warmup_steps])
