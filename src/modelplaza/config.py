@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     xet_downloads: bool = False
     # Whether visitors may create their own accounts from the web page (admins always can, with the CLI).
     allow_signup: bool = True
+    # Jobs (training) run in subprocesses started by a worker loop inside `plaza serve`; switch it
+    # off to run workers elsewhere with `plaza worker`. At most this many jobs run at once.
+    embedded_worker: bool = True
+    job_concurrency: int = 1
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *args, **kwargs):

@@ -70,6 +70,12 @@ class AlreadyExists(PlazaError):
     status = 409
 
 
+class Conflict(PlazaError):
+    """The request does not fit the current state (a job that has already finished)."""
+
+    status = 409
+
+
 class CommitConflict(PlazaError):
     """The branch moved since the commit's parent was read."""
 

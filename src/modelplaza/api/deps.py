@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
+from modelplaza.auth import job_tokens
 from modelplaza.auth.accounts import authenticate_token, record_token_use, token_use_due
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.auth.sessions import SESSION_COOKIE, session_principal
@@ -40,8 +41,11 @@ def get_principal(request: Request) -> Principal:
     if token is None:
         browser = cookie_principal(request) if request.method in ("GET", "HEAD") else None
         return replace(browser, can_write_scope=False) if browser else ANONYMOUS
-    db = get_plaza(request).db
+    plaza = get_plaza(request)
+    db = plaza.db
     with db.read() as session:
+        if job_tokens.is_job_token(token):
+            return job_tokens.authenticate(session, plaza.signer, token)
         principal = authenticate_token(session, token)
     if token_use_due(token):
         with db.write() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Repo
+from modelplaza.db.models import Job, Repo
 
 _WRITE_ROLES = {"write", "admin"}
 
@@ -46,3 +46,8 @@ def readable_namespaces(principal: Principal) -> set[str] | None:
 def can_manage_members(principal: Principal, org_name: str) -> bool:
     """Add, re-role and remove an organisation's members: its admins (and site admins)."""
     return principal.can_write_scope and namespace_role(principal, org_name) == "admin"
+
+
+def can_see_job(principal: Principal, job: Job) -> bool:
+    """Jobs are their owner's (and the admins'): they hold recipes and logs."""
+    return not principal.is_anonymous and (principal.is_admin or principal.user_id == job.owner_id)

@@ -15,6 +15,8 @@ class Principal:
     token_name: str | None = None
     # Organisation name -> role ("read" | "write" | "admin").
     org_roles: dict[str, str] = field(default_factory=dict)
+    # Set for a job's own token: it may report for that job only.
+    job_id: int | None = None
 
     @property
     def is_anonymous(self) -> bool:

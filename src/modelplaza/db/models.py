@@ -134,6 +134,49 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Job(Base):
+    """Work the plaza runs for a user (training now; evaluation and pipelines later). The job
+    itself talks to the plaza over HTTP only; this row is the queue entry and its outcome."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "train"
+    state: Mapped[str] = mapped_column(String(12), index=True)  # see jobs.queue.STATES
+    owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    # What to run: the validated spec (for training, the recipe) and the text as submitted.
+    spec: Mapped[dict] = mapped_column(JSON)
+    spec_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which worker runs it ("host:pid") and when that worker last said it was alive.
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Why it failed or was cancelled, in words for the user.
+    message: Mapped[str] = mapped_column(Text, default="")
+    # What it produced, e.g. {"repo": "alice/digits-cnn", "commit": "...", "url": "..."}.
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The latest metrics, for lists and progress bars.
+    progress: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class JobEvent(Base):
+    """What a job reported, in order: metrics, log lines and state changes. Watchers follow a
+    job by asking for the events after the last id they saw."""
+
+    __tablename__ = "job_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "metrics" | "log" | "state"
+    data: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class Blob(Base):
     """Content known to the blob store, by sha256. Shared by every repo that references it."""
 

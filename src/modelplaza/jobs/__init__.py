@@ -1,0 +1,12 @@
+"""The job system: a database-backed queue (``queue``), the worker loop that starts each job in
+its own subprocess (``worker``), and the runner that a job process executes (``runner``).
+
+A job is a hub client. It reads its inputs and writes its outputs through the plaza's HTTP
+API with a job-scoped bearer token (``tokens``), and reports to the native jobs API:
+
+- ``GET  /api/jobs/{id}``          the job, with its ``spec``
+- ``POST /api/jobs/{id}/events``   ``{"events": [{"kind": "metrics"|"log", "data": {...}}, ...]}``
+- ``POST /api/jobs/{id}/result``   ``{"result": {...}}`` once its outputs are committed
+
+Nothing in a job touches the database or the blob store directly, so the same job code can run
+on another machine later."""
