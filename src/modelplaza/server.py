@@ -7,6 +7,8 @@ import contextlib
 import logging
 import os
 import select
+import socket
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import IO
@@ -14,10 +16,12 @@ from typing import IO
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+from uvicorn.server import STARTUP_FAILURE
 
 from modelplaza.api.app import create_app
 from modelplaza.api.sendfile import ZEROCOPY
 from modelplaza.config import Settings
+from modelplaza.jobs.worker import Worker, local_endpoint
 from modelplaza.plaza import Plaza
 
 # Downloads sent by threads of their own at once (more go through the event loop), and the seconds
@@ -32,7 +36,7 @@ def run(settings: Settings) -> None:
     logging.getLogger("modelplaza").info(
         "ModelPlaza on http://%s:%d (data in %s)", settings.host, settings.port, settings.data_dir
     )
-    uvicorn.run(
+    config = uvicorn.Config(
         ZeroCopySend(create_app(plaza)),
         host=settings.host,
         port=settings.port,
@@ -41,8 +45,37 @@ def run(settings: Settings) -> None:
         http="httptools",
         log_level="info",
         timeout_keep_alive=30,
+        # Event streams of running jobs never end on their own: close them after a short grace.
+        timeout_graceful_shutdown=5,
         access_log=False,
     )
+    worker = None
+    if settings.embedded_worker:
+        worker = Worker(plaza, local_endpoint(settings), settings.job_concurrency)
+    server = _Server(config, worker)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with the embedded job worker: it starts once the plaza listens (a job's
+    first request must find it up) and stops as shutdown begins, while jobs can still report."""
+
+    def __init__(self, config: uvicorn.Config, worker: Worker | None) -> None:
+        super().__init__(config)
+        self.worker = worker
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.worker is not None and not self.should_exit:
+            self.worker.start()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.worker is not None:
+            await asyncio.to_thread(self.worker.stop)
+        await super().shutdown(sockets)
 
 
 class ZeroCopySend:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from modelplaza import __version__
 from modelplaza.api import cas, errors
 from modelplaza.api.hf import files, lfs, likes, refs, repos, resolve, users, xet
+from modelplaza.api.plaza import jobs
 from modelplaza.api.rawpath import RawPathMiddleware
 from modelplaza.plaza import Plaza
 from modelplaza.web import app as web
@@ -27,7 +28,7 @@ def create_app(plaza: Plaza) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     # Order matters: fixed paths first, then the ones that start with ``/api/{models|datasets}``.
-    for module in (users, likes, cas, lfs, xet, repos, refs, files, resolve):
+    for module in (jobs, users, likes, cas, lfs, xet, repos, refs, files, resolve):
         app.include_router(module.router)
     # The pages come last: their patterns are wider than the API's.
     web.install(app)

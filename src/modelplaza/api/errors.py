@@ -18,8 +18,9 @@ log = logging.getLogger("modelplaza")
 
 def _header_value(message: str) -> str:
     # Header values must be printable ASCII: a NUL or a non-Latin name in the message would
-    # otherwise make the server drop the connection. The JSON body keeps the exact text.
-    text = " ".join(message.split())
+    # otherwise make the server drop the connection. The JSON body keeps the exact text; a
+    # message of several lines (one per problem) becomes one with the lines joined by "; ".
+    text = "; ".join(" ".join(line.split()) for line in message.splitlines() if line.strip())
     return "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode() for c in text)[:1000]
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from modelplaza.cli import admin
+from modelplaza.cli import admin, jobs
 from modelplaza.config import Settings
 from modelplaza.errors import PlazaError
 
@@ -18,6 +18,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(admin.app, name="admin")
+app.add_typer(jobs.train_app, name="train")
+app.add_typer(jobs.jobs_app, name="jobs")
 
 
 def settings_from(data_dir: Path | None, **overrides) -> Settings:
@@ -56,11 +58,50 @@ def demo(
     run(settings)
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs run at once (PLAZA_JOB_CONCURRENCY).")
+    ] = None,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(help="Where jobs reach the plaza; default: PLAZA_PUBLIC_URL, else its host and port."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where the database and files live (PLAZA_DATA_DIR).")
+    ] = None,
+) -> None:
+    """Run queued jobs, without serving: beside a `plaza serve` with PLAZA_EMBEDDED_WORKER=false,
+    or for more capacity. It shares the plaza's database and secret key."""
+    import logging
+    import signal
+
+    from modelplaza.jobs.worker import Worker, local_endpoint
+    from modelplaza.plaza import Plaza
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings_from(data_dir)
+    plaza = Plaza(settings).migrate()
+    loop = Worker(
+        plaza,
+        endpoint or settings.public_url or local_endpoint(settings),
+        concurrency or settings.job_concurrency,
+    )
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: loop.request_stop())
+    try:
+        loop.run()
+    finally:
+        plaza.close()
+
+
 def main() -> None:
     try:
         app()
     except PlazaError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        # One line whatever the message: a recipe's problems are joined with "; ".
+        lines = (" ".join(line.split()) for line in exc.message.splitlines())
+        typer.echo(f"error: {'; '.join(line for line in lines if line)}", err=True)
         sys.exit(1)
 
 

@@ -13,6 +13,8 @@ from modelplaza.data.viewer import (
     preview,
     row_count,
     rows_page,
+    schema,
+    split_schema,
     splits,
     statistics,
 )
@@ -30,6 +32,8 @@ __all__ = [
     "preview",
     "row_count",
     "rows_page",
+    "schema",
+    "split_schema",
     "splits",
     "statistics",
 ]

@@ -157,6 +157,25 @@ def columns(session: Session, contents: Contents, file: DataFile) -> tuple[Colum
     return _answer(session, contents, file, ("columns",), read, lambda found: SMALL + 256 * len(found))
 
 
+def schema(session: Session, contents: Contents, file: DataFile) -> pa.Schema:
+    def read(table: tables.DataTable) -> pa.Schema:
+        return table.schema
+
+    return _answer(session, contents, file, ("schema",), read, lambda found: SMALL + 256 * len(found))
+
+
+def split_schema(
+    session: Session, contents: Contents, commit_id: str, split_name: str
+) -> tuple[list[str], pa.Schema | None]:
+    """The names of the commit's splits, and the schema of the first file of split
+    ``split_name`` (of the first split when there is none by that name; None without data)."""
+    found = splits(session, contents, commit_id)
+    if not found:
+        return [], None
+    split = next((s for s in found if s.name == split_name), found[0])
+    return [s.name for s in found], schema(session, contents, split.files[0])
+
+
 def row_count(session: Session, contents: Contents, file: DataFile) -> RowCount:
     return _answer(session, contents, file, ("rows",), lambda table: table.count_rows())
 

@@ -124,6 +124,7 @@ def request_cancel(session: Session, principal: Principal, job: Job) -> None:
         finish(session, job, CANCELLED, f"Cancelled by {principal.name} before it started")
         return
     job.cancel_requested = True
+    job.message = f"Cancelled by {principal.name}"  # what the worker records once the job stops
     _event(session, job, "log", {"line": f"Cancellation requested by {principal.name}"})
 
 

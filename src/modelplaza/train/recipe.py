@@ -322,6 +322,8 @@ class Output(Strict):
     repo: RepoId
     branch: Ref = "main"
     private: bool = False
+    # The trained model's licence for its card; by default the dataset's.
+    license: str | None = Field(None, min_length=1, max_length=100)
 
 
 class Recipe(Strict):

@@ -8,11 +8,11 @@ from fastapi.staticfiles import StaticFiles
 
 from modelplaza.web import errors
 from modelplaza.web.templating import HERE
-from modelplaza.web.views import accounts, datasets, home, lists, profiles, publish, repo, settings
+from modelplaza.web.views import accounts, datasets, home, jobs, lists, profiles, publish, repo, settings
 
 # Single-segment pages before profiles (``/{name}``); the repo pages last, as their patterns
 # are the widest.
-VIEWS = (home, lists, accounts, settings, publish, profiles, datasets, repo)
+VIEWS = (home, lists, accounts, settings, publish, jobs, profiles, datasets, repo)
 
 
 def install(app: FastAPI) -> None:

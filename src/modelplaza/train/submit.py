@@ -1,0 +1,88 @@
+"""Submitting a training job: the recipe is validated, checked against the dataset it names and
+the caller's rights, and only then queued. The API and the web form both come through here, so
+a recipe that cannot run is refused with the same precise message wherever it comes from."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from modelplaza.auth import permissions
+from modelplaza.auth.principal import Principal
+from modelplaza.data import split_schema
+from modelplaza.db.models import Job, Repo
+from modelplaza.errors import Forbidden, RepoNotFound, RevisionNotFound
+from modelplaza.hub import refs, repos
+from modelplaza.hub.content import Contents
+from modelplaza.jobs import queue
+from modelplaza.names import split_repo_id
+from modelplaza.train.checks import check_against
+from modelplaza.train.recipe import Output, Recipe, RecipeError, load_recipe
+
+
+def submit_training(session: Session, contents: Contents, principal: Principal, recipe_text: str) -> Job:
+    """Queue the training job ``recipe_text`` describes. Raises RecipeError (400, one line per
+    problem) for a recipe that does not fit its dataset, RepoNotFound (404) for inputs the
+    caller cannot read, and Forbidden (403) for an output repo the caller may not write."""
+    repos.require_write_credentials(principal)
+    recipe = load_recipe(recipe_text)
+    _check_data(session, contents, principal, recipe)
+    _check_hub_inputs(session, principal, recipe)
+    _check_output(session, principal, recipe.output)
+    title = f"train {recipe.model.type} on {recipe.data.dataset}"
+    spec = recipe.model_dump(mode="json", exclude_unset=True)  # parses back to the same recipe
+    return queue.submit(session, principal, "train", spec, recipe_text, title)
+
+
+def _readable_commit(
+    session: Session, principal: Principal, repo_type: str, repo_id: str, revision: str, field: str
+) -> tuple[Repo, str]:
+    """The repo and the commit ``revision`` names in it, with errors naming the recipe field."""
+    try:
+        repo = repos.get_readable(session, principal, repo_type, *split_repo_id(repo_id))
+    except RepoNotFound as exc:
+        raise RepoNotFound(f"{field}: {exc.message}") from None
+    try:
+        return repo, refs.resolve(session, repo, revision)
+    except RevisionNotFound:
+        raise RecipeError(
+            [f"{field}: {revision!r} is not a branch, tag or commit of {repo_type} {repo_id}"]
+        ) from None
+
+
+def _check_data(session: Session, contents: Contents, principal: Principal, recipe: Recipe) -> None:
+    data = recipe.data
+    _, commit_id = _readable_commit(
+        session, principal, "dataset", data.dataset, data.revision, "data.dataset"
+    )
+    split_names, schema = split_schema(session, contents, commit_id, data.splits.train)
+    if schema is None:
+        raise RecipeError(
+            [
+                f"data.dataset: {data.dataset} has no data files at {data.revision!r} "
+                "(Parquet, CSV, TSV, JSON Lines or JSON)"
+            ]
+        )
+    check_against(recipe, schema, splits=split_names)
+
+
+def _check_hub_inputs(session: Session, principal: Principal, recipe: Recipe) -> None:
+    """A hub model to fine-tune and a hub tokenizer must be there for the job to read."""
+    if recipe.model.type == "hub":
+        _readable_commit(session, principal, "model", recipe.model.repo, recipe.model.revision, "model.repo")
+    text = recipe.data.preprocessing.text
+    if text is not None and text.tokenizer != "word":
+        field = "data.preprocessing.text.tokenizer"
+        _readable_commit(session, principal, "model", text.tokenizer, text.revision, field)
+
+
+def _check_output(session: Session, principal: Principal, output: Output) -> None:
+    """The job writes as its owner: to an existing repo it may write, or a new one in a
+    namespace where it may create repos."""
+    namespace, name = split_repo_id(output.repo)
+    try:
+        repos.get_writable(session, principal, "model", namespace, name)
+    except Forbidden as exc:
+        raise Forbidden(f"output.repo: {exc.message}") from None
+    except RepoNotFound:
+        if not permissions.can_create_in(principal, namespace):
+            raise Forbidden(f"output.repo: you may not create repos in {namespace!r}") from None

@@ -1,0 +1,214 @@
+"""The jobs pages: the visitor's jobs (an admin's: everyone's), one job with its live curves and
+log tail, and the recipe form that submits a training job, opened from a dataset's Train button.
+
+The job page renders the events stored so far into itself; static/jobs.js draws them and then
+follows the job's event stream (``/api/jobs/{id}/stream``) from the last one."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from modelplaza import data
+from modelplaza.api.deps import get_plaza
+from modelplaza.api.plaza.serialize import event_json
+from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Job
+from modelplaza.errors import AuthenticationRequired, Conflict, PlazaError
+from modelplaza.hub import refs, repos
+from modelplaza.jobs import queue
+from modelplaza.names import split_repo_id
+from modelplaza.plaza import Plaza
+from modelplaza.train import recipe
+from modelplaza.train.draft import draft_recipe
+from modelplaza.train.submit import submit_training
+from modelplaza.web.routing import page_router
+from modelplaza.web.sessions import page_principal
+from modelplaza.web.templating import flash, render
+from modelplaza.web.views.accounts import form_text, login_redirect
+from modelplaza.web.views.lists import MAX_PAGE
+from modelplaza.web.views.lists import _number as whole_number
+
+router = page_router()
+JOBS_URL = "/jobs"
+PAGE_SIZE = 30
+LOG_TAIL = 200
+# Step losses sent with the page at most: more are thinned evenly (new ones still all stream in).
+PAGE_STEPS = 5000
+# What the recipe form's guide lists, from the recipe schema itself.
+GUIDE = {
+    "optimisers": tuple(recipe.OPTIMISER_OPTIONS),
+    "classification_losses": recipe.CLASSIFICATION_LOSSES,
+    "regression_losses": recipe.REGRESSION_LOSSES,
+    "classification_metrics": recipe.CLASSIFICATION_METRICS,
+    "regression_metrics": recipe.REGRESSION_METRICS,
+}
+
+
+def _signed_in(request: Request) -> Principal:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        raise AuthenticationRequired("Log in to run jobs.")
+    return principal
+
+
+def _job_id(raw: str) -> int:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise queue.JobNotFound(f"Job {raw[:40]!r} not found")
+    return int(raw)
+
+
+def _redirect(url: str, message: str) -> Response:
+    response = RedirectResponse(url, status_code=303)
+    flash(response, message)
+    return response
+
+
+# --- the list ------------------------------------------------------------------------------
+
+
+@router.get(JOBS_URL)
+def job_list(request: Request, state: str = "", p: str = "") -> Response:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        return login_redirect(request)
+    page = whole_number(p, "The page number p", 1, MAX_PAGE)
+    with get_plaza(request).db.read() as session:
+        jobs = queue.list_jobs(
+            session, principal, state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
+        )
+        owners = {job.id: queue.owner_name(session, job) for job in jobs} if principal.is_admin else {}
+
+    def page_url(number: int) -> str:
+        params = {"state": state} if state else {}
+        params |= {"p": str(number)} if number > 1 else {}
+        return JOBS_URL + (f"?{urlencode(params)}" if params else "")
+
+    return render(
+        request,
+        "jobs/list.html",
+        jobs=jobs[:PAGE_SIZE],
+        owners=owners,
+        state=state,
+        states=queue.STATES,
+        page=page,
+        has_next=len(jobs) > PAGE_SIZE,
+        page_url=page_url,
+    )
+
+
+# --- the recipe form -----------------------------------------------------------------------
+
+
+def _draft(session: Session, plaza: Plaza, principal: Principal, dataset: str, revision: str) -> str:
+    """A recipe for the dataset's revision, from its splits and its training split's columns;
+    a skeleton to fill in when no dataset is named."""
+    if not dataset:
+        return draft_recipe(f"{principal.name}/my-dataset", revision, principal.name, [], [])
+    namespace, name = split_repo_id(dataset)
+    repo = repos.get_readable(session, principal, "dataset", namespace, name)
+    found = data.splits(session, plaza.contents, refs.resolve(session, repo, revision))
+    train = next((s for s in found if s.name == "train"), found[0] if found else None)
+    try:
+        columns = data.columns(session, plaza.contents, train.files[0]) if train else ()
+    except data.UnreadableData:
+        columns = ()  # the draft leaves the columns to fill in; the viewer says what is wrong
+    return draft_recipe(repo.repo_id, revision, principal.name, [s.name for s in found], columns)
+
+
+def _form(request: Request, status: int = 200, **context: object) -> Response:
+    return render(request, "jobs/new.html", status=status, guide=GUIDE, **context)
+
+
+@router.get(JOBS_URL + "/new")
+def new_job(request: Request, dataset: str = "", revision: str = "main") -> Response:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        return login_redirect(request)
+    plaza = get_plaza(request)
+    with plaza.db.read() as session:
+        text = _draft(session, plaza, principal, dataset.strip(), revision.strip() or "main")
+    return _form(request, recipe_text=text, dataset=dataset.strip())
+
+
+@router.post(JOBS_URL + "/new")
+async def submit_job(request: Request) -> Response:
+    principal = _signed_in(request)
+    form = await request.form()
+    text, dataset = form_text(form, "recipe"), form_text(form, "dataset")
+    plaza = get_plaza(request)
+    try:
+        with plaza.db.write() as session:
+            job_id = submit_training(session, plaza.contents, principal, text).id
+    except PlazaError as exc:
+        problems = exc.message.splitlines()
+        return _form(request, status=exc.status, recipe_text=text, dataset=dataset, problems=problems)
+    return _redirect(f"{JOBS_URL}/{job_id}", f"Job {job_id} submitted: it starts when a worker is free.")
+
+
+# --- one job -------------------------------------------------------------------------------
+
+
+def _page_events(session: Session, job: Job) -> tuple[list[dict], int]:
+    """The events the page starts from, as the events API gives them (every metric, the log's
+    tail, the state changes; step losses thinned to PAGE_STEPS), and the id of the last stored
+    event, to stream after."""
+    events, after = [], 0
+    while batch := queue.events_after(session, job, after):
+        events += batch
+        after = batch[-1].id
+    logs = [e.id for e in events if e.kind == "log"]
+    steps = [e.id for e in events if e.kind == "metrics" and e.data.get("kind") == "step"]
+    stride = max(1, -(-len(steps) // PAGE_STEPS))  # ceiling division
+    dropped = set(logs[:-LOG_TAIL]) | (set(steps) - set(steps[::stride]))
+    return [event_json(e) for e in events if e.id not in dropped], after
+
+
+def _test_scores(progress: dict) -> dict[str, float]:
+    """The test split's metrics among the latest ones, by name without the ``test_``."""
+    return {
+        name.removeprefix("test_"): value
+        for name, value in progress.items()
+        if name.startswith("test_") and isinstance(value, int | float)
+    }
+
+
+@router.get(JOBS_URL + "/{job_id}")
+def job_page(request: Request, job_id: str) -> Response:
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        return login_redirect(request)
+    with get_plaza(request).db.read() as session:
+        job = queue.get_visible(session, principal, _job_id(job_id))
+        events, after = _page_events(session, job)
+        owner = queue.owner_name(session, job)
+    return render(
+        request,
+        "jobs/job.html",
+        job=job,
+        owner=owner,
+        events=events,
+        after=after,
+        finished=job.state in queue.FINISHED,
+        epochs=job.spec.get("training", {}).get("epochs"),
+        scores=_test_scores(job.progress),
+    )
+
+
+@router.post(JOBS_URL + "/{job_id}/cancel")
+def cancel_job(request: Request, job_id: str) -> Response:
+    principal, number = _signed_in(request), _job_id(job_id)
+    url = f"{JOBS_URL}/{number}"
+    try:
+        with get_plaza(request).db.write() as session:
+            job = queue.get_visible(session, principal, number)
+            queue.request_cancel(session, principal, job)
+            cancelled = job.state == queue.CANCELLED
+    except Conflict as exc:
+        return _redirect(url, exc.message)
+    if cancelled:
+        return _redirect(url, "Job cancelled before it started.")
+    return _redirect(url, "Cancellation requested: the job stops at its next step.")
