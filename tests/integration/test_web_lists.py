@@ -216,9 +216,9 @@ def test_datasets_have_their_own_list_with_task_categories_as_tasks(browser, cat
     ("params", "message"),
     [
         ({"sort": "newest"}, "Unknown sort &#39;newest&#39;"),
-        ({"p": "0"}, "The page number p must be a whole number from 1 to 100000"),
-        ({"p": "two"}, "The page number p must be"),
-        ({"p": "99999999999999999999"}, "The page number p must be"),
+        ({"p": "0"}, "The page number must be a whole number from 1 to 100000"),
+        ({"p": "two"}, "The page number must be"),
+        ({"p": "99999999999999999999"}, "The page number must be"),
         ({"limit": "101"}, "The page size limit must be a whole number from 1 to 100"),
         ({"limit": "-1"}, "The page size limit must be"),
     ],

@@ -195,7 +195,7 @@ def test_models_have_no_viewer(page: Page, api: HfApi):
 def test_bad_requests_get_clear_pages(page: Page, datasets_pushed):
     response = page.goto(f"/datasets/{CITIES}/viewer/main?page=abc")
     assert response.status == 400
-    expect(page.get_by_text("The page must be a whole number from 1")).to_be_visible()
+    expect(page.get_by_text("The page number must be a whole number from 1")).to_be_visible()
     assert page.goto(f"/datasets/{CITIES}/viewer/main?split=nope").status == 404
     expect(page.get_by_text("This dataset has no split named 'nope'")).to_be_visible()
     assert page.goto(f"/datasets/{CITIES}/viewer/no-such-branch").status == 404

@@ -7,22 +7,13 @@ from fastapi import Request
 
 from modelplaza import data
 from modelplaza.api.deps import get_plaza
-from modelplaza.errors import BadRequest, NotFound
+from modelplaza.errors import NotFound
+from modelplaza.web.params import page_number
 from modelplaza.web.repo_pages import load_repo_page
 from modelplaza.web.routing import page_router, repo_route, repo_type_of
 from modelplaza.web.templating import render
 
 router = page_router()
-
-
-def _page_number(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise BadRequest(f"The page must be a whole number from 1, not {value[:20]!r}")
-    return number
 
 
 @repo_route(router, "/viewer/{rev}")
@@ -37,7 +28,7 @@ def viewer(
 ):
     if repo_type_of(request) != "dataset":
         raise NotFound("Only datasets have a viewer.")
-    number = _page_number(page)
+    number = page_number(page)
     plaza = get_plaza(request)
     with plaza.db.read() as session:
         rp = load_repo_page(request, session, namespace, name, rev, tab="viewer")

@@ -25,12 +25,11 @@ from modelplaza.plaza import Plaza
 from modelplaza.train import recipe
 from modelplaza.train.draft import draft_recipe
 from modelplaza.train.submit import submit_training
+from modelplaza.web.params import page_number
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import flash, render
 from modelplaza.web.views.accounts import form_text, login_redirect
-from modelplaza.web.views.lists import MAX_PAGE
-from modelplaza.web.views.lists import _number as whole_number
 
 router = page_router()
 JOBS_URL = "/jobs"
@@ -75,7 +74,7 @@ def job_list(request: Request, state: str = "", p: str = "") -> Response:
     principal = page_principal(request)
     if principal.is_anonymous:
         return login_redirect(request)
-    page = whole_number(p, "The page number p", 1, MAX_PAGE)
+    page = page_number(p)
     with get_plaza(request).db.read() as session:
         jobs = queue.list_jobs(
             session, principal, state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE

@@ -22,6 +22,7 @@ from modelplaza.hub.repos import (
     list_repos,
     task_tag,
 )
+from modelplaza.web.params import page_number, whole_number
 from modelplaza.web.routing import DATASETS_PREFIX, page_router
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import render
@@ -31,7 +32,6 @@ router = page_router()
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
 # Keeps the offset far inside the database's integers.
-MAX_PAGE = 100_000
 FACET_SIZE = 12
 # The page's sort names, the RepoQuery sort they stand for and their label; the first is the default.
 SORTS = {
@@ -151,14 +151,6 @@ def _facet_groups(listing: Listing, found: Facets) -> list[FacetGroup]:
     ]
 
 
-def _number(raw: str | None, name: str, default: int, maximum: int) -> int:
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= maximum):
-        raise BadRequest(f"{name} must be a whole number from 1 to {maximum}, not {raw[:40]!r}")
-    return int(raw)
-
-
 def _listing(path: str, params: QueryParams) -> Listing:
     sort = params.get("sort") or DEFAULT_SORT
     if sort not in SORTS:
@@ -168,8 +160,8 @@ def _listing(path: str, params: QueryParams) -> Listing:
         **{name: params.get(name, "").strip() for name, _ in FILTERS},
         tags=tuple(dict.fromkeys(tag.strip() for tag in params.getlist("tag") if tag.strip())),
         sort=sort,
-        page=_number(params.get("p"), "The page number p", 1, MAX_PAGE),
-        limit=_number(params.get("limit"), "The page size limit", PAGE_SIZE, MAX_PAGE_SIZE),
+        page=page_number(params.get("p")),
+        limit=whole_number(params.get("limit"), "The page size limit", PAGE_SIZE, MAX_PAGE_SIZE),
     )
 
 

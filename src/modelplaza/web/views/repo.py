@@ -19,6 +19,7 @@ from modelplaza.errors import BadRequest, EntryNotFound
 from modelplaza.hub import cards, commits, diffs, likes, refs, trees
 from modelplaza.web import previews, snippets
 from modelplaza.web.markdown import render_markdown
+from modelplaza.web.params import page_number
 from modelplaza.web.repo_pages import RepoPage, load_repo_page
 from modelplaza.web.routing import page_router, repo_route
 from modelplaza.web.sessions import page_principal
@@ -173,16 +174,9 @@ def blob(request: Request, namespace: str, name: str, revision: str, path: str, 
     )
 
 
-def _page_number(request: Request) -> int:
-    raw = request.query_params.get("p", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadRequest(f"Invalid page {raw!r}: pages are numbered from 1")
-    return int(raw)
-
-
 @repo_route(router, "/commits/{revision}")
 def history(request: Request, namespace: str, name: str, revision: str) -> Response:
-    page = _page_number(request)
+    page = page_number(request.query_params.get("p"))
     with get_plaza(request).db.read() as session:
         rp = load_repo_page(request, session, namespace, name, revision, "commits")
         chain = commits.history(session, rp.repo, rp.commit_id)
