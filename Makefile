@@ -37,6 +37,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/hub_bench.py
 	$(BIN)/python bench/xet_bench.py
+	$(BIN)/python bench/xet_upload_bench.py
 
 clean:
 	rm -rf $(VENV) .plaza

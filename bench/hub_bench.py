@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -29,6 +28,8 @@ from servers import (
     Workspace,
     cpu_seconds,
     download_seconds,
+    first_line,
+    host,
     require_tool,
     start_nginx,
     start_plaza,
@@ -137,24 +138,11 @@ def bench_search(api, queries: int) -> tuple[list[float], dict[str, int]]:
     return times, matches
 
 
-def _first_line(*command: str) -> str:
-    done = subprocess.run(command, capture_output=True, text=True)
-    return (done.stdout or done.stderr).splitlines()[0]
-
-
 def machine(nginx: str, curl: str) -> dict[str, str]:
-    meminfo = Path("/proc/meminfo").read_text().split()
-    ram_gib = int(meminfo[meminfo.index("MemTotal:") + 1]) / (1 << 20)
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
     return {
-        "cpu": cpu,
-        "nproc": _first_line("nproc"),
-        "ram": f"{ram_gib:.1f} GiB",
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "nginx": _first_line(nginx, "-v").removeprefix("nginx version: "),
-        "curl": _first_line(curl, "--version").split()[1],
+        **host(),
+        "nginx": first_line(nginx, "-v").removeprefix("nginx version: "),
+        "curl": first_line(curl, "--version").split()[1],
     }
 
 

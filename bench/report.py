@@ -1,6 +1,7 @@
 """``bench/RESULTS.md``: the figures of one run as a table, and how they were measured.
 
-A ``## History`` section already in the file (before/after notes written by hand) is kept."""
+The sections already in the file from ``## Xet upload`` (written by ``xet_upload_bench.py``) or
+``## History`` (before/after notes written by hand) on are kept."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 MiB = 1 << 20
-HISTORY = "\n## History"
+KEPT = ("\n## Xet upload", "\n## History")
 DOWNLOAD_GOAL = 0.9
 UPLOAD_GOAL = 0.7
 
@@ -157,7 +158,8 @@ Rounds:
 def write_results(path: Path, r: Results, arguments: str) -> None:
     m = r.machine
     command = " ".join(["python bench/hub_bench.py", *([arguments] if arguments else [])])
-    history = path.read_text().partition(HISTORY)[2] if path.exists() else ""
+    old = path.read_text() if path.exists() else ""
+    starts = [old.index(heading) for heading in KEPT if heading in old]
     text = "\n".join(
         [
             "# Hub benchmark",
@@ -175,4 +177,4 @@ def write_results(path: Path, r: Results, arguments: str) -> None:
             _method(r),
         ]
     )
-    path.write_text(text + (HISTORY + history if history else ""))
+    path.write_text(text + (old[min(starts) :] if starts else ""))

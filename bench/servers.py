@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -98,6 +99,26 @@ def require_tool(command: str, debian_package: str) -> str:
         subprocess.run(["apt-get", "update", "-q"], check=True, stdout=subprocess.DEVNULL)
         subprocess.run(apt, check=True, stdout=subprocess.DEVNULL)
     return require_tool(command, debian_package)
+
+
+def first_line(*command: str) -> str:
+    done = subprocess.run(command, capture_output=True, text=True)
+    return (done.stdout or done.stderr).splitlines()[0]
+
+
+def host() -> dict[str, str]:
+    """The machine a benchmark runs on: CPU, cores, RAM, kernel, Python."""
+    meminfo = Path("/proc/meminfo").read_text().split()
+    ram_gib = int(meminfo[meminfo.index("MemTotal:") + 1]) / (1 << 20)
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "?")
+    return {
+        "cpu": cpu,
+        "nproc": first_line("nproc"),
+        "ram": f"{ram_gib:.1f} GiB",
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
 
 
 def cpu_seconds(process: subprocess.Popen) -> float:

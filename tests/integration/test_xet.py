@@ -137,6 +137,26 @@ def test_truncated_xorb_is_refused(plaza, write_token):
     assert not any((plaza.data_dir / "xorbs").rglob(name))
 
 
+def test_xorb_with_a_bad_chunk_after_good_ones_is_refused(plaza, write_token):
+    name, body = named_xorb([os.urandom(60000) for _ in range(40)])
+    broken = body + b"\x07" + body[1:9]  # a 41st chunk header with version 7
+    answer = _post(write_token, f"/v1/xorbs/default/{name}", broken)
+    assert answer.status_code == 400 and "chunk 40" in answer.json()["error"]
+    assert not any((plaza.data_dir / "xorbs").rglob(name))
+    assert not any((plaza.data_dir / "xorbs" / "tmp").iterdir())
+
+
+def test_xorb_over_the_size_limit_is_refused(plaza, write_token):
+    from modelplaza.xet.xorb import MAX_XORB_SIZE
+
+    name, body = named_xorb([os.urandom(128 * 1024)] * 513)
+    assert len(body) > MAX_XORB_SIZE
+    answer = _post(write_token, f"/v1/xorbs/default/{name}", body)
+    assert answer.status_code == 413 and str(MAX_XORB_SIZE) in answer.json()["error"]
+    assert not any((plaza.data_dir / "xorbs").rglob(name))
+    assert not any((plaza.data_dir / "xorbs" / "tmp").iterdir())
+
+
 def test_xorb_upload_is_idempotent(write_token):
     name, body = named_xorb([os.urandom(10000), os.urandom(12000)])
     assert _post(write_token, f"/v1/xorbs/default/{name}", body).json() == {"was_inserted": True}

@@ -53,7 +53,9 @@ from modelplaza.xet import (
 from modelplaza.xet.hashing import is_global_dedup_eligible, keyed_hash
 from modelplaza.xet.shard import BOOKEND, HEADER_TAG, dedup_answer
 from modelplaza.xet.xorb import (
+    MAX_XORB_SIZE,
     CompressionScheme,
+    XorbReader,
     bg4_group,
     bg4_ungroup,
     chunk_byte_offsets,
@@ -397,12 +399,49 @@ def _chunk(version=0, stored=b"hello", scheme=0, size=5) -> bytes:
         (_chunk(stored=lz4.frame.compress(b"x" * 100) + b"junk", scheme=1, size=100), "decompression"),
         (_chunk(stored=lz4.frame.compress(b"x" * 100)[:-3], scheme=1, size=100), "decompression"),
         (_chunk() + b"garbage!", "chunk 1"),
-        (b"\0" * (64 * 1024 * 1024 + 1), "limit"),
     ],
 )
 def test_malformed_xorbs_are_refused_with_a_reason(body, message):
     with pytest.raises(XorbFormatError, match=message):
         parse_xorb(body)
+    with pytest.raises(XorbFormatError, match=message):
+        _feed(body, 3)
+
+
+def _feed(body: bytes, piece: int) -> XorbReader:
+    """A reader fed the body in pieces of ``piece`` bytes, then closed."""
+    reader = XorbReader()
+    for start in range(0, len(body), piece):
+        reader.feed(body[start : start + piece])
+    reader.close()
+    return reader
+
+
+@pytest.mark.parametrize("piece", [1, 7, 8, 9, 4096, 1 << 30])
+@pytest.mark.parametrize("scheme", [None, *CompressionScheme])
+def test_xorb_fed_in_pieces_reads_as_a_whole_one(scheme, piece):
+    rng = random.Random(5)
+    chunks = [
+        bytes([i]) * n if i % 2 else rng.randbytes(n) for i, n in enumerate([5000, 1, 70_000, 131_072, 17])
+    ]
+    body = serialize_xorb(chunks, scheme)
+    reader = _feed(body + b"XETBLOB\x01" + bytes(40), piece)
+    assert reader.hashes == [c.hash for c in parse_xorb(body)]
+    assert reader.headers == read_chunk_headers(body)
+    assert reader.size == len(body) + 48
+
+
+def test_xorb_size_limit_leaves_room_for_the_chunk_headers():
+    # 64 MiB of chunk data, the most hf_xet puts in a xorb, plus the chunks' headers.
+    body = serialize_xorb([b"\1" * 65536] * 1024, CompressionScheme.NONE)
+    assert len(body) > 64 * 1024 * 1024
+    assert len(_feed(body, 1 << 20).hashes) == len(parse_xorb(body)) == 1024
+    body += serialize_chunk(b"\1" * 65536, CompressionScheme.NONE) * 2
+    assert len(body) > MAX_XORB_SIZE
+    with pytest.raises(XorbFormatError, match="limit"):
+        parse_xorb(body)
+    with pytest.raises(XorbFormatError, match="limit"):
+        _feed(body, 1 << 20)
 
 
 def test_corrupted_chunk_bytes_change_the_xorb_hash():

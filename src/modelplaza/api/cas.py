@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from modelplaza.api.deps import bearer_token, get_plaza
 from modelplaza.api.hf.resolve import parse_range
 from modelplaza.api.hf.xet import cas_url
+from modelplaza.api.receive import receive_blob
 from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
@@ -45,24 +46,31 @@ def xorb_grant(request: Request, xorb_hash: str) -> Response:
     raise NotFound("Upload xorbs to /v1/xorbs")
 
 
-def _store_xorb(request: Request, xorb_hash: str, body: bytes) -> bool:
-    plaza = get_plaza(request)
-    with plaza.db.write() as session:
-        return cas.store_xorb(session, plaza.xorbs, xorb_hash, body)
+def _store_xorb(request: Request, upload: cas.XorbUpload) -> bool:
+    upload.finish()  # Its fsync waits for the disk with no database lock held.
+    with get_plaza(request).db.write() as session:
+        return cas.store_xorb(session, upload)
 
 
 @router.post("/v1/xorbs/default/{xorb_hash}")
 async def upload_xorb(request: Request, xorb_hash: str) -> JSONResponse:
     _grant(request, write=True)
-    body = await request.body()
-    inserted = await run_in_threadpool(_store_xorb, request, xorb_hash, body)
+    upload = cas.XorbUpload(get_plaza(request).xorbs, xorb_hash)
+    try:
+        await receive_blob(request, upload)
+        inserted = await run_in_threadpool(_store_xorb, request, upload)
+    finally:
+        upload.abort()
     return JSONResponse({"was_inserted": inserted})
 
 
 def _register_shard(request: Request, body: bytes) -> list[str]:
     plaza = get_plaza(request)
+    # Rebuilding the files to check their sha256 takes long: no write lock is held meanwhile.
+    with plaza.db.read() as session:
+        files = cas.check_shard(session, plaza.xorbs, body)
     with plaza.db.write() as session:
-        return cas.register_shard(session, plaza.xorbs, body)
+        return cas.register_shard(session, files)
 
 
 @router.post("/v1/shards")

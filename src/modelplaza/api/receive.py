@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from modelplaza.storage import BlobWriter
-
 BATCH = 4 << 20
 
 
-async def receive_blob(request: Request, writer: BlobWriter) -> None:
+class Sink(Protocol):
+    """Where a body goes: a blob writer, or anything else taking bytes piece by piece."""
+
+    def write(self, chunk: bytes) -> None: ...
+
+
+async def receive_blob(request: Request, writer: Sink) -> None:
     """Feed the body to ``writer``. Each few MiB are hashed and written in a worker thread while
     the next ones arrive, so receiving and hashing run on two cores and the loop stays free."""
     writing: asyncio.Future | None = None
@@ -28,7 +33,7 @@ async def receive_blob(request: Request, writer: BlobWriter) -> None:
             await writing
 
 
-def _write_all(writer: BlobWriter, chunks: list[bytes]) -> None:
+def _write_all(writer: Sink, chunks: list[bytes]) -> None:
     for chunk in chunks:
         writer.write(chunk)
 

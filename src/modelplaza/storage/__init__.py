@@ -1,4 +1,12 @@
-from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobStore, BlobTooLarge, BlobWriter
+from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobStore, BlobTooLarge, BlobWriter, KeyedWriter
 from modelplaza.storage.local import LocalBlobStore
 
-__all__ = ["BlobInfo", "BlobMismatch", "BlobStore", "BlobTooLarge", "BlobWriter", "LocalBlobStore"]
+__all__ = [
+    "BlobInfo",
+    "BlobMismatch",
+    "BlobStore",
+    "BlobTooLarge",
+    "BlobWriter",
+    "KeyedWriter",
+    "LocalBlobStore",
+]

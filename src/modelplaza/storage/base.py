@@ -32,8 +32,21 @@ class BlobWriter(Protocol):
     def abort(self) -> None: ...
 
 
+class KeyedWriter(Protocol):
+    """Receives bytes in pieces, to keep under a key the caller derives from them."""
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def finish(self, key: str) -> bool:
+        """Make the bytes visible under ``key``; False, keeping nothing, when it is held already."""
+
+    def abort(self) -> None: ...
+
+
 class BlobStore(Protocol):
     def writer(self, max_size: int | None = None) -> BlobWriter: ...
+
+    def keyed_writer(self, max_size: int | None = None) -> KeyedWriter: ...
 
     def put_bytes(self, data: bytes) -> BlobInfo: ...
 

@@ -12,11 +12,12 @@ from typing import BinaryIO
 from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobTooLarge
 
 
-class LocalBlobWriter:
+class _TempFile:
+    """Bytes received in pieces into a temporary file, then kept under a name or dropped."""
+
     def __init__(self, store: LocalBlobStore, max_size: int | None) -> None:
         self._store = store
         self._max_size = max_size
-        self._hash = hashlib.sha256()
         self._size = 0
         fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="upload-")
         self._file = os.fdopen(fd, "wb", buffering=0)
@@ -27,8 +28,38 @@ class LocalBlobWriter:
         if self._max_size is not None and self._size > self._max_size:
             self.abort()
             raise BlobTooLarge(f"file is larger than the limit of {self._max_size} bytes")
-        self._hash.update(chunk)
         self._file.write(chunk)
+
+    def _keep(self, key: str) -> None:
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._store._adopt(self._tmp_path, key)
+
+    def abort(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+        self._tmp_path.unlink(missing_ok=True)
+
+
+class LocalKeyedWriter(_TempFile):
+    def finish(self, key: str) -> bool:
+        try:
+            if self._store.exists(key):
+                return False
+            self._keep(key)
+            return True
+        finally:
+            self.abort()
+
+
+class LocalBlobWriter(_TempFile):
+    def __init__(self, store: LocalBlobStore, max_size: int | None) -> None:
+        super().__init__(store, max_size)
+        self._hash = hashlib.sha256()
+
+    def write(self, chunk: bytes) -> None:
+        super().write(chunk)
+        self._hash.update(chunk)
 
     def finish(self, expected_sha256: str | None = None, expected_size: int | None = None) -> BlobInfo:
         sha256 = self._hash.hexdigest()
@@ -37,17 +68,10 @@ class LocalBlobWriter:
                 raise BlobMismatch(f"received {self._size} bytes, expected {expected_size}")
             if expected_sha256 is not None and expected_sha256 != sha256:
                 raise BlobMismatch(f"content has sha256 {sha256}, expected {expected_sha256}")
-            os.fsync(self._file.fileno())
-            self._file.close()
-            self._store._adopt(self._tmp_path, sha256)
+            self._keep(sha256)
         finally:
             self.abort()
         return BlobInfo(sha256, self._size)
-
-    def abort(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        self._tmp_path.unlink(missing_ok=True)
 
 
 class LocalBlobStore:
@@ -72,21 +96,17 @@ class LocalBlobStore:
         writer.write(data)
         return writer.finish()
 
+    def keyed_writer(self, max_size: int | None = None) -> LocalKeyedWriter:
+        return LocalKeyedWriter(self, max_size)
+
     def put_keyed(self, key: str, data: bytes) -> bool:
         """Store ``data`` under a key the caller derived from it (a Xet xorb hash, say);
         False when that key is held already."""
         if self.exists(key):
             return False
-        fd, name = tempfile.mkstemp(dir=self.tmp_dir, prefix="keyed-")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            self._adopt(Path(name), key)
-        finally:
-            Path(name).unlink(missing_ok=True)
-        return True
+        writer = self.keyed_writer()
+        writer.write(data)
+        return writer.finish(key)
 
     def _adopt(self, tmp_path: Path, sha256: str) -> None:
         target = self.path(sha256)

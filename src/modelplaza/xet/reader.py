@@ -68,14 +68,19 @@ def _term_span(
 def read_spans(xorbs: BlobStore, spans: list[Span], chunk_size: int) -> Iterator[bytes]:
     """The spans' wanted bytes, in pieces of about ``chunk_size``; one chunk decompressed at a time."""
     pending = bytearray()
-    for span in spans:
-        for data in _span_bytes(xorbs, span):
-            pending += data
-            if len(pending) >= chunk_size:
-                yield bytes(pending)
-                pending.clear()
+    for data in span_pieces(xorbs, spans):
+        pending += data
+        if len(pending) >= chunk_size:
+            yield bytes(pending)
+            pending.clear()
     if pending:
         yield bytes(pending)
+
+
+def span_pieces(xorbs: BlobStore, spans: list[Span]) -> Iterator[bytes]:
+    """The spans' wanted bytes as they come: a chunk's, or part of one, at a time."""
+    for span in spans:
+        yield from _span_bytes(xorbs, span)
 
 
 def _span_bytes(xorbs: BlobStore, span: Span) -> Iterator[bytes]:

@@ -19,7 +19,9 @@ from modelplaza.xet.hashing import chunk_hash
 CHUNK_HEADER_SIZE = 8
 CHUNK_VERSION = 0
 MAX_CHUNK_SIZE = 128 * 1024  # no chunk holds more, uncompressed
-MAX_XORB_SIZE = 64 * 1024 * 1024  # the serialized size the CAS accepts
+# The specification caps a serialized xorb at 64 MiB, but hf_xet closes a xorb when its chunks'
+# data (not counting their headers) would pass 64 MiB or it holds 8 Ki chunks: the CAS accepts that.
+MAX_XORB_SIZE = 64 * 1024 * 1024 + 8 * 1024 * CHUNK_HEADER_SIZE
 FOOTER_IDENT = b"XETBLOB"
 
 
@@ -51,10 +53,8 @@ class ChunkHeader:
         return self.offset + CHUNK_HEADER_SIZE + self.stored_size
 
 
-def _read_header(body: bytes, offset: int, index: int) -> ChunkHeader:
-    raw = body[offset : offset + CHUNK_HEADER_SIZE]
-    if len(raw) < CHUNK_HEADER_SIZE:
-        raise XorbFormatError(f"truncated xorb: chunk {index} header at byte {offset} is cut short")
+def _parse_header(raw: bytes, offset: int, index: int) -> ChunkHeader:
+    """The 8 header bytes of chunk ``index``, which starts at byte ``offset`` of the xorb."""
     if raw[0] != CHUNK_VERSION:
         raise XorbFormatError(f"bad header of chunk {index} at byte {offset}: version {raw[0]}, expected 0")
     try:
@@ -72,9 +72,18 @@ def _read_header(body: bytes, offset: int, index: int) -> ChunkHeader:
         raise XorbFormatError(
             f"bad length of uncompressed chunk {index}: {header.stored_size} != {header.size}"
         )
-    if header.end > len(body):
+    return header
+
+
+def _read_header(body: bytes, offset: int, index: int, base: int = 0) -> ChunkHeader:
+    """The header at byte ``offset`` of a xorb whose bytes from ``base`` on are ``body``."""
+    raw = body[offset - base : offset - base + CHUNK_HEADER_SIZE]
+    if len(raw) < CHUNK_HEADER_SIZE:
+        raise XorbFormatError(f"truncated xorb: chunk {index} header at byte {offset} is cut short")
+    header = _parse_header(raw, offset, index)
+    if header.end > base + len(body):
         raise XorbFormatError(
-            f"truncated xorb: chunk {index} needs bytes up to {header.end}, the body has {len(body)}"
+            f"truncated xorb: chunk {index} needs bytes up to {header.end}, the body has {base + len(body)}"
         )
     return header
 
@@ -118,10 +127,10 @@ def bg4_ungroup(grouped: bytes) -> bytes:
     return bytes(out)
 
 
-def decode_chunk(body: bytes, header: ChunkHeader, index: int = 0) -> bytes:
-    stored = body[header.offset + CHUNK_HEADER_SIZE : header.end]
+def decode_stored(stored: bytes, header: ChunkHeader, index: int = 0) -> bytes:
+    """A chunk's data from its stored bytes (those after its header)."""
     if header.scheme is CompressionScheme.NONE:
-        return bytes(stored)
+        return stored
     try:
         data = _lz4_decompress(stored, header.size)
     except (RuntimeError, ValueError) as exc:
@@ -134,8 +143,76 @@ def decode_chunk(body: bytes, header: ChunkHeader, index: int = 0) -> bytes:
 def read_chunk(stream: BinaryIO, index: int = 0) -> bytes:
     """The next chunk of a xorb open at a chunk header, decompressed."""
     raw = stream.read(CHUNK_HEADER_SIZE)
-    body = raw + stream.read(int.from_bytes(raw[1:4], "little")) if len(raw) == CHUNK_HEADER_SIZE else raw
-    return decode_chunk(body, _read_header(body, 0, index), index)
+    if len(raw) < CHUNK_HEADER_SIZE:
+        raise XorbFormatError(f"truncated xorb: chunk {index} header is cut short")
+    header = _parse_header(raw, 0, index)
+    stored = stream.read(header.stored_size)  # The one copy: page cache to here.
+    if len(stored) < header.stored_size:
+        raise XorbFormatError(
+            f"truncated xorb: chunk {index} has {len(stored)} of {header.stored_size} bytes"
+        )
+    return decode_stored(stored, header, index)
+
+
+class XorbReader:
+    """Checks a xorb as its bytes arrive, as ``parse_xorb`` does a whole one: each chunk is
+    decompressed and hashed once its last byte is in, then dropped, so that neither the body
+    nor its data need be held whole. ``headers`` and ``hashes`` grow chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.headers: list[ChunkHeader] = []
+        self.hashes: list[bytes] = []
+        self.size = 0  # bytes fed
+        self._pending = bytearray()  # fed bytes not yet part of a whole chunk
+        self._footer = False
+
+    def feed(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > MAX_XORB_SIZE:
+            raise XorbFormatError(f"xorb of over {MAX_XORB_SIZE} bytes: that is the limit")
+        if self._footer:
+            return
+        self._pending += data
+        self._take_chunks()
+
+    def _take_chunks(self) -> None:
+        pending, start = self._pending, 0
+        with memoryview(pending) as view:  # Slices without copies, all gone before the resize.
+            while not self._at_footer(start):
+                end = self._take_chunk(view, start)
+                if end is None:
+                    break
+                start = end
+        del pending[: len(pending) if self._footer else start]
+
+    def _at_footer(self, start: int) -> bool:
+        if self.headers and self._pending.startswith(FOOTER_IDENT, start):
+            self._footer = True  # A stored xorb's metadata: neither checked nor kept.
+        return self._footer
+
+    def _take_chunk(self, view: memoryview, start: int) -> int | None:
+        """Check the chunk at ``start`` of the pending bytes and return where it ends; None if
+        its bytes are not all in yet."""
+        if len(view) - start < CHUNK_HEADER_SIZE:
+            return None
+        index, offset = len(self.headers), self.size - len(view) + start
+        header = _parse_header(view[start : start + CHUNK_HEADER_SIZE], offset, index)
+        end = start + CHUNK_HEADER_SIZE + header.stored_size
+        if end > len(view):
+            return None
+        self.hashes.append(chunk_hash(decode_stored(view[start + CHUNK_HEADER_SIZE : end], header, index)))
+        self.headers.append(header)
+        return end
+
+    def close(self) -> None:
+        """Raise XorbFormatError unless what was fed is a whole xorb."""
+        if self._pending:
+            # Less than a whole chunk is left: this raises the error a whole body ending so gets.
+            base = self.size - len(self._pending)
+            _read_header(self._pending, base, len(self.headers), base)
+            raise XorbFormatError(f"truncated xorb: it ends inside chunk {len(self.headers)}")
+        if not self.headers:
+            raise XorbFormatError("empty xorb: it holds no chunk")
 
 
 def parse_xorb(body: bytes) -> list[XorbChunk]:
@@ -143,7 +220,7 @@ def parse_xorb(body: bytes) -> list[XorbChunk]:
     body = bytes(body)
     chunks = []
     for index, header in enumerate(read_chunk_headers(body)):
-        data = decode_chunk(body, header, index)
+        data = decode_stored(body[header.offset + CHUNK_HEADER_SIZE : header.end], header, index)
         chunks.append(XorbChunk(chunk_hash(data), data))
     return chunks
 
