@@ -101,9 +101,10 @@ def _wait_until_up(server: PlazaServer, process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_plaza(name: str, port: int, **settings: str) -> Iterator[PlazaServer]:
-    """``plaza serve`` on its own data dir and database (dropped afterwards), with extra
-    ``PLAZA_*`` settings; accounts are the caller's to create with ``server.cli``."""
+def running_plaza(name: str, port: int, command: str = "serve", **settings: str) -> Iterator[PlazaServer]:
+    """``plaza serve`` (or another serving command: ``demo``) on its own data dir and database
+    (dropped afterwards), with extra ``PLAZA_*`` settings; accounts are the caller's to create
+    with ``server.cli``."""
     data_dir = WORK_DIR / name
     data_dir.mkdir(parents=True, exist_ok=True)
     database_url, pg_name = _database_url(data_dir)
@@ -117,7 +118,7 @@ def running_plaza(name: str, port: int, **settings: str) -> Iterator[PlazaServer
     server = PlazaServer(f"http://127.0.0.1:{port}", data_dir, env, log=WORK_DIR / f"{name}.log")
     with open(server.log, "w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "modelplaza.cli.main", "serve", "--port", str(port)],
+            [sys.executable, "-m", "modelplaza.cli.main", command, "--port", str(port)],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

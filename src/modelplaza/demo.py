@@ -1,5 +1,6 @@
-"""Demo content for ``make run``: a user with a token, a real embedding model, a small dataset.
-Seeding is idempotent: a second run leaves what is there."""
+"""Demo content for ``make run``: a user with a token, a real embedding model, two small datasets,
+and a CNN training on the digits through the job system, for the server's worker to run.
+Seeding is idempotent: a second run leaves what is there and queues no second training."""
 
 from __future__ import annotations
 
@@ -9,14 +10,20 @@ import logging
 import random
 from pathlib import Path
 
+from sqlalchemy import select
+
 from modelplaza.auth import accounts
 from modelplaza.auth.accounts import principal_for
 from modelplaza.config import Settings
-from modelplaza.errors import AlreadyExists
+from modelplaza.db.models import Job
+from modelplaza.errors import AlreadyExists, RepoNotFound
 from modelplaza.hub import commits, repos
 from modelplaza.hub.trees import Snapshot
 from modelplaza.hub.uploads import PlannedFile, plan_uploads
+from modelplaza.jobs import queue
+from modelplaza.jobs.worker import local_endpoint
 from modelplaza.plaza import Plaza
+from modelplaza.train.submit import submit_training
 
 log = logging.getLogger("modelplaza.demo")
 DEMO_USER = "demo"
@@ -59,6 +66,58 @@ size_categories:
 
 Fisher's iris measurements: four numeric features and the species, split 120 / 30.
 """
+
+
+DIGITS_CARD = b"""---
+license: cc-by-4.0
+task_categories:
+- image-classification
+pretty_name: Digits (8x8)
+size_categories:
+- 1K<n<10K
+---
+# Digits (8x8)
+
+Handwritten digits 0-9 as 8x8 images (scikit-learn's bundled copy of the UCI optical recognition
+of handwritten digits data): `pixel_0` ... `pixel_63` hold the intensities 0-16 row by row,
+`label` the digit. Shuffled with seed 0 and split 70 / 15 / 15 into train, validation and test.
+"""
+
+# The recipe the README's "Training" section shows; the demo trains it on demo/digits.
+DIGITS_CNN = "demo/digits-cnn"
+DIGITS_CNN_RECIPE = f"""\
+data:
+  dataset: demo/digits
+  inputs: "pixel_*"
+  label: label
+  preprocessing: {{scale: minmax, reshape: [1, 8, 8]}}
+model: {{type: cnn, channels: [16, 32]}}
+optimizer: {{name: adam, lr: 0.003}}
+loss: cross_entropy
+training: {{epochs: 10, batch_size: 32, seed: 0}}
+output: {{repo: {DIGITS_CNN}}}
+"""
+
+
+def digits_splits() -> dict[str, bytes]:
+    """The 8x8 digits as one Parquet file per split, named as `datasets` names its shards."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = {f"pixel_{i}": digits.data[:, i].astype(np.uint8) for i in range(digits.data.shape[1])}
+    table = pa.table(pixels | {"label": digits.target.astype(np.int64)})
+    order = np.random.default_rng(0).permutation(table.num_rows)
+    train, validation = round(table.num_rows * 0.7), round(table.num_rows * 0.85)
+    parts = {"train": order[:train], "validation": order[train:validation], "test": order[validation:]}
+    files = {}
+    for split, rows in parts.items():
+        sink = pa.BufferOutputStream()
+        pq.write_table(table.take(pa.array(rows)), sink)
+        files[f"data/{split}-00000-of-00001.parquet"] = sink.getvalue().to_pybytes()
+    return files
 
 
 def _operations(plaza: Plaza, session, files: dict[str, bytes]) -> list[commits.PutFile]:
@@ -118,5 +177,31 @@ def seed(settings: Settings) -> None:
         files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
         _publish(plaza, "model", "all-MiniLM-L6-v2", files, "Add all-MiniLM-L6-v2 sentence embeddings")
     _publish(plaza, "dataset", "iris", {"README.md": IRIS_CARD, **_iris_csvs()}, "Add the iris dataset")
+    digits = {"README.md": DIGITS_CARD, **digits_splits()}
+    _publish(plaza, "dataset", "digits", digits, "Add the 8x8 digits dataset")
+    training = _train_digits_cnn(plaza)
     plaza.close()
     print(f"Demo user {DEMO_USER!r} (password {DEMO_PASSWORD!r}); write token in {token_file}")
+    if training is not None:
+        url = settings.public_url or local_endpoint(settings)
+        print(f"Training {DIGITS_CNN} as job {training}: log in as {DEMO_USER!r} to watch it at {url}/jobs")
+
+
+def _train_digits_cnn(plaza: Plaza) -> int | None:
+    """Queue the CNN recipe on demo/digits as the demo user, through the same checks as the jobs
+    API; None when its model is there already or a job for it is queued, running or done."""
+    with plaza.db.write() as session:
+        user = accounts.get_user(session, DEMO_USER)
+        principal = principal_for(session, user, write=True)
+        try:
+            repos.get_readable(session, principal, "model", *DIGITS_CNN.split("/"))
+            return None
+        except RepoNotFound:
+            pass
+        live = (queue.QUEUED, queue.RUNNING, queue.SUCCEEDED)
+        statement = select(Job.spec).where(Job.owner_id == user.id, Job.kind == "train", Job.state.in_(live))
+        if any(spec["output"]["repo"] == DIGITS_CNN for spec in session.scalars(statement)):
+            return None
+        job = submit_training(session, plaza.contents, principal, DIGITS_CNN_RECIPE)
+        log.info("queued job %d: train %s", job.id, DIGITS_CNN)
+        return job.id

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from modelplaza.auth.signing import Signer
@@ -34,6 +35,9 @@ class Plaza:
         self.xorbs = LocalBlobStore(self.settings.data_dir / "xorbs")
         self.contents = Contents(self.blobs, self.xorbs)
         self.signer = Signer(_secret(self.settings))
+        # Set once a job is queued here, so that a worker in this process starts it at once
+        # rather than at its next look at the queue.
+        self.job_queued = threading.Event()
 
     def migrate(self) -> Plaza:
         self.db.migrate()

@@ -23,19 +23,9 @@ from huggingface_hub import HfApi, ModelCard, metadata_update
 
 import modelplaza
 from modelplaza.jobs.client import JobsClient
-from modelplaza.jobs.queue import FINISHED
+from tests.integration.job_helpers import JOB_TIMEOUT, MODEL_FILES, succeeded, wait
 from tests.plaza_server import WORK_DIR, free_port, running_plaza
 from tests.unit.train_helpers import digits_table, iris_table, sum_sign_table, tiny_bert, topic_table
-
-JOB_TIMEOUT = 180
-MODEL_FILES = {
-    "model.safetensors",
-    "config.json",
-    "recipe.yaml",
-    "metrics.json",
-    "training_curves.png",
-    "README.md",
-}
 
 
 def unique(name: str) -> str:
@@ -115,22 +105,6 @@ def recipe(dataset: str, output_repo: str, **sections: Any) -> str:
 
 RATIOS = {"ratios": {"train": 0.7, "validation": 0.15, "test": 0.15}, "seed": 0}
 TEXT = {"inputs": ["text"], "splits": RATIOS, "preprocessing": {"text": {"max_length": 16}}}
-
-
-def wait(jobs: JobsClient, job_id: int, timeout: float = JOB_TIMEOUT) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = jobs.get(job_id)
-        if job["state"] in FINISHED:
-            return job
-        time.sleep(0.25)
-    raise AssertionError(f"job {job_id} did not finish:\n{jobs.logs(job_id)}")
-
-
-def succeeded(jobs: JobsClient, job_id: int) -> dict:
-    job = wait(jobs, job_id)
-    assert job["state"] == "succeeded", f"{job['message']}\n{jobs.logs(job_id)}"
-    return job
 
 
 def card_of(hub: HfApi, result: dict) -> ModelCard:

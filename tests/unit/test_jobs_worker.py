@@ -1,10 +1,12 @@
 """The worker loop against a real database, with small scripts standing in for jobs: output
 becomes log events, exits become honest endings, cancelling stops the process, stopping the
-worker re-queues its jobs, and orphans left by a dead worker are recovered at start. Also the
-runner's reporter, which throttles step metrics."""
+worker re-queues its jobs, orphans left by a dead worker are recovered at start, and a worker
+that has run a job starts the next one's process ahead. Also the runner's reporter, which
+throttles step metrics."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import socket
@@ -29,14 +31,28 @@ SLEEP_FOREVER = "import time\nprint('ready', flush=True)\nwhile True: time.sleep
 
 
 class ScriptWorker(Worker):
-    """Runs a Python snippet per job instead of the real runner."""
+    """Runs a Python snippet per job instead of the real runner: like the runner, the process
+    reads ``JOB_ID TOKEN`` from its input, then runs that job's snippet (which sees ``token``),
+    looked up in a file then, so that a process started ahead runs snippets added later."""
 
-    def __init__(self, plaza: Plaza, scripts: dict[int, str]) -> None:
-        super().__init__(plaza, "http://127.0.0.1:9", concurrency=2)
-        self.scripts = scripts
+    def __init__(self, plaza: Plaza, scripts: dict[int, str], concurrency: int = 2) -> None:
+        super().__init__(plaza, "http://127.0.0.1:9", concurrency)
+        self.scripts_file = plaza.settings.data_dir / f"scripts-{id(self)}.json"
+        self.scripts: dict[int, str] = {}
+        for job_id, script in scripts.items():
+            self.add(job_id, script)
 
-    def command(self, job_id: int) -> list[str]:
-        return [sys.executable, "-c", textwrap.dedent(self.scripts[job_id])]
+    def add(self, job_id: int, script: str) -> None:
+        self.scripts[job_id] = textwrap.dedent(script)
+        self.scripts_file.write_text(json.dumps(self.scripts))
+
+    def command(self) -> list[str]:
+        dispatch = (
+            "import json, sys\n"
+            "job_id, token = sys.stdin.readline().split()\n"
+            f"exec(json.load(open({str(self.scripts_file)!r}))[job_id])"
+        )
+        return [sys.executable, "-c", dispatch]
 
 
 @pytest.fixture
@@ -159,6 +175,7 @@ def test_a_job_succeeds_only_when_it_exits_cleanly_with_a_result(plaza, running,
 
 def test_a_job_gets_its_own_token_and_endpoint_but_not_the_plazas_settings(plaza, running, monkeypatch):
     monkeypatch.setenv("PLAZA_DATABASE_URL", "postgresql://secret@db/plaza")
+    monkeypatch.setenv("HF_TOKEN", "hf_the_plazas_own")
     job_id = submit(plaza)
     running(
         {
@@ -166,7 +183,7 @@ def test_a_job_gets_its_own_token_and_endpoint_but_not_the_plazas_settings(plaza
             import os
             for name in ("PLAZA_JOB_ENDPOINT", "HF_ENDPOINT", "HF_HUB_DISABLE_TELEMETRY"):
                 print(name, os.environ.get(name))
-            print("token", os.environ["PLAZA_JOB_TOKEN"][:7], os.environ["PLAZA_JOB_TOKEN"] == os.environ["HF_TOKEN"])
+            print("token", token[:7], "HF_TOKEN" in os.environ)
             print("database", os.environ.get("PLAZA_DATABASE_URL"))
             """
         }
@@ -176,7 +193,7 @@ def test_a_job_gets_its_own_token_and_endpoint_but_not_the_plazas_settings(plaza
         "PLAZA_JOB_ENDPOINT http://127.0.0.1:9",
         "HF_ENDPOINT http://127.0.0.1:9",
         "HF_HUB_DISABLE_TELEMETRY 1",
-        "token plzjob_ True",
+        "token plzjob_ False",  # the job's token comes on its input; the plaza's own stays out
         "database None",
     ]
 
@@ -229,6 +246,55 @@ def test_stopping_the_worker_requeues_its_running_jobs_with_the_reason(plaza):
         ).first()
     assert last.data["state"] == queue.QUEUED
     assert last.data["message"].startswith(f"Re-queued: its worker {loop.id} stopped while it ran")
+
+
+PID = "import os\nprint(os.getpid())"
+
+
+def test_after_a_job_the_next_ones_process_is_started_ahead_and_let_go_when_idle(plaza, monkeypatch):
+    first = submit(plaza)
+    loop = ScriptWorker(plaza, {first: PID}, concurrency=1)
+    assert loop._spare is None  # a worker that never ran a job keeps no process waiting
+    loop.start()
+    try:
+        wait_state(plaza, first, queue.FAILED)  # a snippet records no result
+        spare = wait_for(lambda: loop._spare)
+        second = first + 1
+        loop.add(second, PID)
+        assert submit(plaza) == second
+        wait_state(plaza, second, queue.FAILED)
+        # The second job ran in the process started ahead, which had not run the first.
+        assert log_lines(plaza, second) == [str(spare.pid)] != log_lines(plaza, first)
+        replacement = wait_for(lambda: loop._spare)
+        monkeypatch.setattr(worker, "SPARE_IDLE_SECONDS", 0.0)
+        wait_for(lambda: loop._spare is None)
+        assert replacement.poll() is not None
+    finally:
+        loop.stop()
+
+
+def test_a_job_queued_in_the_same_process_starts_without_waiting_for_the_next_look(plaza, monkeypatch):
+    monkeypatch.setattr(worker, "POLL_SECONDS", 60.0)
+    loop = ScriptWorker(plaza, {1: "print('started')"})
+    loop.start()
+    try:
+        time.sleep(0.5)  # the worker has looked at the empty queue and waits
+        assert submit(plaza) == 1
+        plaza.job_queued.set()  # what the jobs API and the web form do once the job is committed
+        assert wait_state(plaza, 1, queue.FAILED, timeout=10)
+        assert log_lines(plaza, 1) == ["started"]
+    finally:
+        loop.stop()
+
+
+def test_stopping_the_worker_ends_its_spare_process(plaza):
+    job_id = submit(plaza)
+    loop = ScriptWorker(plaza, {job_id: "pass"})
+    loop.start()
+    wait_state(plaza, job_id, queue.FAILED)
+    spare = wait_for(lambda: loop._spare)
+    loop.stop()
+    assert spare.poll() is not None and loop._spare is None
 
 
 def _dead_pid() -> int:

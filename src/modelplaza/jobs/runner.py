@@ -1,7 +1,9 @@
-"""What a job's subprocess runs: ``python -m modelplaza.jobs.runner JOB_ID``.
+"""What a job's subprocess runs: ``python -m modelplaza.jobs.runner``, with PLAZA_JOB_ENDPOINT set.
 
-It reads PLAZA_JOB_ENDPOINT and PLAZA_JOB_TOKEN, fetches the job over the jobs API, runs the
-code for its kind and reports metrics and log lines as it goes. SIGTERM asks it to stop (training
+It imports the code of every kind of job first, then reads ``JOB_ID TOKEN`` from its first line
+of input: the worker can start it ahead of time and hand it the next job with its imports done
+(an input that ends first ends it quietly). It fetches the job over the jobs API, runs the code
+for its kind and reports metrics and log lines as it goes. SIGTERM asks it to stop (training
 stops at its next step). It exits 0 once the job's result is recorded, STOPPED when it stopped
 on request, and 1 when the job failed, after logging what went wrong and, last, one line
 ``Job failed: <why>`` that the worker turns into the job's message."""
@@ -22,6 +24,7 @@ from modelplaza.jobs.context import SUMMARY_PREFIX, JobContext, JobStopped, Repo
 STOPPED = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
 # The module whose run(context) -> result does each kind of job.
 KINDS = {"train": "modelplaza.train.job"}
+USAGE = "usage: echo JOB_ID TOKEN | PLAZA_JOB_ENDPOINT=... python -m modelplaza.jobs.runner"
 
 
 def run_job(client: JobsClient, context: JobContext) -> int:
@@ -52,14 +55,20 @@ def run_job(client: JobsClient, context: JobContext) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    endpoint, token = os.environ.get("PLAZA_JOB_ENDPOINT"), os.environ.get("PLAZA_JOB_TOKEN")
-    if len(args) != 1 or not args[0].isdigit() or not endpoint or not token:
-        print(
-            "usage: PLAZA_JOB_ENDPOINT=... PLAZA_JOB_TOKEN=... python -m modelplaza.jobs.runner JOB_ID",
-            file=sys.stderr,
-        )
+    endpoint = os.environ.get("PLAZA_JOB_ENDPOINT")
+    if args or not endpoint:
+        print(USAGE, file=sys.stderr)
         return 2
-    job_id = int(args[0])
+    for module in KINDS.values():
+        importlib.import_module(module)
+    assignment = sys.stdin.readline().split()
+    if not assignment:  # the worker let this spare runner go
+        return 0
+    if len(assignment) != 2 or not assignment[0].isdigit():
+        print(USAGE, file=sys.stderr)
+        return 2
+    job_id, token = int(assignment[0]), assignment[1]
+    os.environ["HF_TOKEN"] = token  # for libraries that look for the hub token themselves
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with JobsClient(endpoint, token) as client:

@@ -2,6 +2,12 @@
 what the subprocess prints as log events, keeps the jobs' heartbeats, stops cancelled jobs and
 records how each one ended.
 
+A runner process imports torch and the training code (seconds) before it reads its job's id and
+token from its input. Once a worker has run a job, it keeps one such process started ahead
+whenever a job could start next (a slot is free, or jobs wait for one), so the next job starts
+with its imports done; each process still runs one job only, and an idle spare is let go after
+``SPARE_IDLE_SECONDS``.
+
 Stopping the worker (the plaza shutting down) terminates its running jobs and puts them back in
 the queue through ``queue.recover_orphans``, whose event says why. A job starts from scratch
 when it runs again; training is reproducible, so that gives the same model, and a job stopped
@@ -43,6 +49,8 @@ GRACE_SECONDS = 10.0
 MAX_LINE = 4000
 # Log lines looked through for the one that says why a job failed.
 ERROR_SEARCH_LINES = 50
+# A runner started ahead that no job has taken for this long is ended (it holds torch in memory).
+SPARE_IDLE_SECONDS = 600.0
 
 
 @dataclass
@@ -95,9 +103,9 @@ class _Run:
 
 
 class Worker:
-    """Runs up to ``concurrency`` jobs at once, each as ``python -m modelplaza.jobs.runner ID``
-    talking to the plaza at ``endpoint``. ``run()`` loops until ``request_stop()``; ``start()``
-    runs the loop in a background thread and ``stop()`` ends it."""
+    """Runs up to ``concurrency`` jobs at once, each in a ``python -m modelplaza.jobs.runner``
+    process talking to the plaza at ``endpoint``. ``run()`` loops until ``request_stop()``;
+    ``start()`` runs the loop in a background thread and ``stop()`` ends it."""
 
     def __init__(self, plaza: Plaza, endpoint: str, concurrency: int = 1) -> None:
         self.plaza = plaza
@@ -107,9 +115,12 @@ class Worker:
         self.id = f"{self.host}:{os.getpid()}"
         self.runs: dict[int, _Run] = {}
         self._stopping = threading.Event()
-        self._wake = threading.Event()  # a job ended or a stop was requested: look now
+        # Set when a job is queued in this process, a job ended or a stop was requested: look now.
+        self._wake = plaza.job_queued
         self._thread: threading.Thread | None = None
         self._next_heartbeat = self._next_recovery = 0.0
+        self._spare: subprocess.Popen | None = None  # a runner started ahead, waiting for a job
+        self._busy_at: float | None = None  # when a job last ran here (monotonic)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="plaza-job-worker", daemon=True)
@@ -124,8 +135,9 @@ class Worker:
         if self._thread is not None:
             self._thread.join()
 
-    def command(self, job_id: int) -> list[str]:
-        return [sys.executable, "-m", "modelplaza.jobs.runner", str(job_id)]
+    def command(self) -> list[str]:
+        """A job's process; it reads ``JOB_ID TOKEN`` from its first line of input."""
+        return [sys.executable, "-m", "modelplaza.jobs.runner"]
 
     def run(self) -> None:
         logger.info(
@@ -159,6 +171,7 @@ class Worker:
             self._next_recovery = now + RECOVERY_SECONDS
         while len(self.runs) < self.concurrency and not self._stopping.is_set() and self._start_next():
             pass
+        self._keep_spare()
 
     # --- starting ------------------------------------------------------------------------------
 
@@ -173,41 +186,78 @@ class Worker:
                 return False
             job_id, token = job.id, job_tokens.issue(self.plaza.signer, job)
         try:
-            process = subprocess.Popen(
-                self.command(job_id),
-                env=self._environment(token),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                start_new_session=True,
-            )
+            process = self._take_spare() or self._spawn()
         except OSError as error:
             with self.plaza.db.write() as session:
                 queue.finish(
                     session, session.get(Job, job_id), queue.FAILED, f"The job could not start: {error}"
                 )
             return True
+        # A runner that died already cannot read this; its exit and output become the job's.
+        with contextlib.suppress(OSError):
+            process.stdin.write(f"{job_id} {token}\n")
+            process.stdin.flush()
+        with contextlib.suppress(OSError):
+            process.stdin.close()
         run = _Run(job_id, process, self._wake)
         run.start_reading()
         self.runs[job_id] = run
         logger.info("Job %d started (pid %d)", job_id, process.pid)
         return True
 
-    def _environment(self, token: str) -> dict[str, str]:
+    def _spawn(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.command(),
+            env=self._environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+
+    # --- the spare runner ------------------------------------------------------------------------
+
+    def _take_spare(self) -> subprocess.Popen | None:
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.poll() is not None:  # it died waiting: start afresh
+            _end(spare)
+            return None
+        return spare
+
+    def _keep_spare(self) -> None:
+        """Keep a runner started ahead while this worker has run a job in the last
+        SPARE_IDLE_SECONDS and a job could start next (a slot is free, or jobs are queued)."""
+        now = time.monotonic()
+        if self.runs:
+            self._busy_at = now
+        idle = self._busy_at is None or now - self._busy_at >= SPARE_IDLE_SECONDS
+        if self._spare is not None and idle:
+            _end(self._spare)
+            self._spare = None
+            logger.info("Job worker %s: no jobs for a while; ended its spare runner", self.id)
+        elif self._spare is None and not idle and not self._stopping.is_set() and self._may_start_soon():
+            self._spare = self._spawn()
+
+    def _may_start_soon(self) -> bool:
+        if len(self.runs) < self.concurrency:
+            return True
+        with self.plaza.db.read() as session:
+            return session.scalar(select(Job.id).where(Job.state == queue.QUEUED).limit(1)) is not None
+
+    def _environment(self) -> dict[str, str]:
         """The plaza's environment without its own settings (a job reaches the plaza over HTTP
-        only, so it needs no database URL or secret), plus the job's endpoint and token."""
+        only, so it needs no database URL or secret), plus the endpoint; the job's token comes
+        with its id, on the process's input."""
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith("PLAZA_") and k != "HF_HUB_DISABLE_IMPLICIT_TOKEN"
+            if not k.startswith("PLAZA_") and k not in ("HF_TOKEN", "HF_HUB_DISABLE_IMPLICIT_TOKEN")
         }
         return env | {
             "PLAZA_JOB_ENDPOINT": self.endpoint,
-            "PLAZA_JOB_TOKEN": token,
             "HF_ENDPOINT": self.endpoint,
-            "HF_TOKEN": token,
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",
             "PYTHONUNBUFFERED": "1",
@@ -303,6 +353,9 @@ class Worker:
     def _shut_down(self) -> None:
         """Stop every running job; one that already recorded its result and exited cleanly
         succeeds, the others go back to the queue (or fail after too many attempts)."""
+        if self._spare is not None:
+            _end(self._spare)
+            self._spare = None
         runs = list(self.runs.values())
         for run in runs:
             run.terminate()
@@ -323,6 +376,16 @@ def local_endpoint(settings: Settings) -> str:
     """Where a process on this machine reaches the plaza that ``settings`` serve."""
     host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(settings.host, settings.host)
     return f"http://[{host}]:{settings.port}" if ":" in host else f"http://{host}:{settings.port}"
+
+
+def _end(process: subprocess.Popen) -> None:
+    """End a runner that has no job (nothing of it is worth keeping) and close its pipes."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for pipe in (process.stdin, process.stdout):
+        with contextlib.suppress(OSError):
+            pipe.close()
 
 
 def _describe_exit(code: int) -> str:

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from modelplaza.train.recipe import Recipe
 from modelplaza.train.trainer import TrainResult
@@ -66,9 +69,6 @@ def metrics_document(recipe: Recipe, result: TrainResult, dataset: DatasetSource
 
 def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
     """Loss (training and validation) and the validation metrics, per epoch, side by side."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     figure = Figure(figsize=(10, 4), layout="constrained")
     FigureCanvasAgg(figure)
     loss_axes, metric_axes = figure.subplots(1, 2)
@@ -79,8 +79,6 @@ def plot_curves(history: list[dict[str, Any]], path: Path) -> None:
 
 
 def _plot(axes: Any, history: list[dict[str, Any]], series: dict[str, str], title: str) -> None:
-    from matplotlib.ticker import MaxNLocator
-
     axes.set_title(title)
     axes.set_xlabel("epoch")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))

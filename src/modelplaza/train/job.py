@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import glob
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+# torch imports torch._dynamo (and sympy: most of a second) as it builds its first optimiser;
+# imported here, that is among the imports a runner started ahead has done before its job comes.
+import torch._dynamo  # noqa: F401
 from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
@@ -23,7 +28,7 @@ from modelplaza.train import card, export
 from modelplaza.train.checks import check_against
 from modelplaza.train.data import prepare_data
 from modelplaza.train.recipe import Recipe, RecipeError, load_recipe
-from modelplaza.train.trainer import TrainingCancelled, TrainResult, train
+from modelplaza.train.trainer import Trainer, TrainingCancelled, TrainResult
 
 
 @dataclass
@@ -39,20 +44,30 @@ def run(context: JobContext) -> dict[str, Any]:
     api = HfApi(endpoint=context.endpoint, token=context.token)
     with tempfile.TemporaryDirectory(prefix=f"plaza-job-{job['id']}-") as work:
         work = Path(work)
+        started = time.perf_counter()
         dataset = download_dataset(api, recipe, work / "dataset", job["owner"])
         rows = ", ".join(f"{name} {table.num_rows} rows" for name, table in dataset.tables.items())
-        context.log(f"Dataset {dataset.source.repo} at commit {dataset.source.commit}: {rows}")
+        source = f"{dataset.source.repo} at commit {dataset.source.commit}"
+        context.log(f"Dataset {source}: {rows} (read in {_since(started)})")
         context.check_stop("after downloading the dataset")
         hub = HubModels(api, work / "hub", job["owner"])
         result = _train(recipe, dataset, hub, context)
+        started = time.perf_counter()
         folder = work / "model"
         export.save_model(folder, result.model, result.config, result.preprocessing)
         provenance = card.Provenance(dataset.source, hub.commits, context.endpoint, job["id"])
         card.write_files(folder, recipe, job["spec_text"], result, provenance)
+        context.log(f"Saved the model, its card and curves in {_since(started)}")
         context.check_stop("before uploading the model")
+        started = time.perf_counter()
         outcome = upload(api, recipe, folder, dataset.source, job["id"])
-        context.log(f"Committed {outcome['commit']} to {outcome['repo']} ({outcome['branch']})")
+        where = f"{outcome['repo']} ({outcome['branch']})"
+        context.log(f"Committed {outcome['commit']} to {where} in {_since(started)}")
         return outcome
+
+
+def _since(started: float) -> str:
+    return f"{time.perf_counter() - started:.2f} s"
 
 
 def download_dataset(api: HfApi, recipe: Recipe, directory: Path, owner: str) -> Dataset:
@@ -148,10 +163,16 @@ def _train(recipe: Recipe, dataset: Dataset, hub: HubModels, context: JobContext
             where = f"Epoch {record['epoch']}/{epochs}" if record["kind"] == "epoch" else "Test"
             context.log(f"{where}: {numbers}")
 
+    trainer = Trainer(recipe, data, fetch=hub.fetch)
+    for line in trainer.describe():
+        context.log(line)
+    started = time.perf_counter()
     try:
-        return train(recipe, data, on_metrics=on_metrics, should_stop=context.should_stop, fetch=hub.fetch)
+        result = trainer.fit(on_metrics, context.should_stop)
     except TrainingCancelled as cancelled:
         raise JobStopped(str(cancelled)) from None
+    context.log(f"Trained in {_since(started)}")
+    return result
 
 
 def upload(

@@ -19,6 +19,14 @@ CRITERIA: dict[str, Callable[[LossSpec], nn.Module]] = {
     "huber": lambda spec: nn.HuberLoss(delta=spec.delta),
     "smooth_l1": lambda spec: nn.SmoothL1Loss(beta=spec.beta),
 }
+# The criteria's own settings (torch's loss modules print none of them).
+CRITERION_FIELDS = {
+    "CrossEntropyLoss": ("label_smoothing",),
+    "HuberLoss": ("delta",),
+    "SmoothL1Loss": ("beta",),
+}
+# What a criterion is applied to, where it is not the raw outputs as they are.
+APPLIED_TO = {"nll": " on log_softmax(outputs)", "bce": " on one logit per example"}
 
 
 class Objective:
@@ -38,6 +46,14 @@ class Objective:
         if self.name in REGRESSION_LOSSES:
             return self.criterion(outputs.squeeze(-1), targets)
         return self.criterion(outputs, targets)
+
+    def describe(self) -> str:
+        """The criterion as built, e.g. ``CrossEntropyLoss(label_smoothing=0.1)``."""
+        name = type(self.criterion).__name__
+        fields = ", ".join(
+            f"{key}={getattr(self.criterion, key)!r}" for key in CRITERION_FIELDS.get(name, ())
+        )
+        return f"{name}({fields}){APPLIED_TO.get(self.name, '')}"
 
     def penalty(self, model: nn.Module) -> torch.Tensor:
         if not self.l1:

@@ -1,8 +1,10 @@
-"""torch optimisers and learning-rate schedules built from a recipe's optimizer section."""
+"""torch optimisers and learning-rate schedules built from a recipe's optimizer section, and
+their descriptions, read back from the built objects, for a job's log."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch.optim import lr_scheduler
@@ -47,3 +49,47 @@ def build_scheduler(
     if main is None:
         return warmup
     return lr_scheduler.SequentialLR(optimizer, [warmup, main], milestones=[spec.warmup_steps])
+
+
+# param_groups entries that choose how torch computes a step, not what the step is.
+IMPLEMENTATION_FLAGS = {
+    "params",
+    "initial_lr",
+    "foreach",
+    "fused",
+    "capturable",
+    "differentiable",
+    "maximize",
+}
+SCHEDULE_FIELDS = {
+    "StepLR": ("step_size", "gamma"),
+    "CosineAnnealingLR": ("T_max", "eta_min"),
+    "LinearLR": ("start_factor", "end_factor", "total_iters"),
+}
+
+
+def _call(name: str, fields: dict[str, Any]) -> str:
+    return f"{name}({', '.join(f'{key}={value!r}' for key, value in fields.items())})"
+
+
+def describe_optimizer(optimizer: torch.optim.Optimizer) -> str:
+    """The optimiser's class and hyper-parameters as torch holds them, e.g.
+    ``AdamW(lr=0.001, betas=(0.9, 0.999), eps=1e-08, weight_decay=0.01, ...)``. ``lr`` is the
+    base rate, before any warm-up scales it."""
+    group = optimizer.param_groups[0]
+    fields = {"lr": group.get("initial_lr", group["lr"])}
+    fields |= {key: value for key, value in group.items() if key not in IMPLEMENTATION_FLAGS | {"lr"}}
+    return _call(type(optimizer).__name__, fields)
+
+
+def describe_schedule(scheduler: lr_scheduler.LRScheduler | None) -> str:
+    """The schedule as torch built it, e.g. ``CosineAnnealingLR(T_max=400, eta_min=0.0)``, its
+    steps counted in batches; warm-up then decay is a SequentialLR of both."""
+    if scheduler is None:
+        return "constant (no scheduler)"
+    if isinstance(scheduler, lr_scheduler.SequentialLR):
+        # torch keeps a SequentialLR's parts in private attributes only.
+        parts = ", ".join(describe_schedule(part) for part in scheduler._schedulers)
+        return f"SequentialLR([{parts}], milestones={scheduler._milestones!r})"
+    name = type(scheduler).__name__
+    return _call(name, {key: getattr(scheduler, key) for key in SCHEDULE_FIELDS[name]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from modelplaza.train.data import PreparedData, Preprocessing, TensorSplit
 from modelplaza.train.finetune import HubClassifier, RepoFetcher
 from modelplaza.train.models import build_model, forward_batched, model_config
 from modelplaza.train.objectives import Objective
-from modelplaza.train.optim import build_optimizer, build_scheduler
+from modelplaza.train.optim import build_optimizer, build_scheduler, describe_optimizer, describe_schedule
 from modelplaza.train.recipe import MINIMISED_METRICS, Recipe
 
 MetricsCallback = Callable[[dict[str, Any]], None]
@@ -100,6 +101,26 @@ class Trainer:
             recipe.optimizer.schedule, self.optimizer, steps_per_epoch, total_steps
         )
         self.shuffle = torch.Generator().manual_seed(seed)
+
+    def describe(self) -> list[str]:
+        """What was built, read back from the torch objects themselves: the model's size, the
+        optimiser, the schedule, the loss and the regularisation."""
+        parameters = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        clip = self.recipe.regularization.grad_clip
+        regularization = {
+            "l1": repr(self.objective.l1),
+            "weight_decay": repr(self.optimizer.param_groups[0]["weight_decay"]),
+            "dropout": _dropout(self.model),
+            "grad_clip": "none" if clip is None else f"{clip!r} (max gradient norm)",
+        }
+        return [
+            f"model: {type(self.model).__name__} with {parameters:,} trainable parameters",
+            f"optimizer: {describe_optimizer(self.optimizer)}",
+            f"schedule: {describe_schedule(self.scheduler)}"
+            + (", stepped after every batch" if self.scheduler is not None else ""),
+            f"loss: {self.objective.describe()}",
+            "regularization: " + ", ".join(f"{key}={value}" for key, value in regularization.items()),
+        ]
 
     def train_step(self, features: torch.Tensor, targets: torch.Tensor) -> float:
         """One optimiser step on a batch; returns the objective (loss + L1 penalty)."""
@@ -222,6 +243,19 @@ class _Best:
         if score > self.score + self.min_delta:
             self.score, self.epoch, self.metrics = score, epoch, metrics
             self.state = {name: value.detach().clone() for name, value in model.state_dict().items()}
+
+
+def _dropout(model: nn.Module) -> str:
+    """The dropout probabilities in the model with the number of layers using each, e.g.
+    ``0.2 (3 layers)``; recurrent layers count with the dropout between their stacked layers."""
+    layers = Counter(
+        float(module.p if isinstance(module, nn.Dropout) else module.dropout)
+        for module in model.modules()
+        if isinstance(module, nn.Dropout) or (isinstance(module, nn.RNNBase) and module.num_layers > 1)
+    )
+    if not layers:
+        return "none"
+    return ", ".join(f"{p!r} ({n} layer{'s' if n > 1 else ''})" for p, n in sorted(layers.items()))
 
 
 def _build(

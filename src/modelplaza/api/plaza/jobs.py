@@ -46,7 +46,9 @@ def submit(
     plaza = get_plaza(request)
     with plaza.db.write() as session:
         job = SUBMITTERS[kind](session, plaza.contents, principal, recipe)
-        return job_json(session, job)
+        answer = job_json(session, job)
+    plaza.job_queued.set()  # committed: a worker can claim it now
+    return answer
 
 
 @router.get("/api/jobs")

@@ -145,6 +145,7 @@ async def submit_job(request: Request) -> Response:
     except PlazaError as exc:
         problems = exc.message.splitlines()
         return _form(request, status=exc.status, recipe_text=text, dataset=dataset, problems=problems)
+    plaza.job_queued.set()  # committed: a worker can claim it now
     return _redirect(f"{JOBS_URL}/{job_id}", f"Job {job_id} submitted: it starts when a worker is free.")
 
 
