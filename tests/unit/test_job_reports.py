@@ -144,3 +144,17 @@ def test_a_quiet_stream_sends_keep_alives_and_ends_with_the_job(plaza, monkeypat
         ": keep-alive",
         {"state": "failed", "message": "out of memory"},
     ]
+
+
+def test_a_job_token_cannot_start_or_stop_jobs(plaza, http):
+    job_id, token = running_job(plaza, "alice")
+    other_id, _ = running_job(plaza, "alice")
+    recipe = "data: {dataset: alice/d, inputs: [x], label: y}\nmodel: mlp\noutput: {repo: alice/m}\n"
+    submitted = http.post("/api/jobs", json={"kind": "train", "recipe": recipe}, headers=bearer(token))
+    assert submitted.status_code == 403
+    assert submitted.headers["X-Error-Message"] == "A job's token cannot submit or cancel jobs"
+    for target in (job_id, other_id):
+        assert http.post(f"/api/jobs/{target}/cancel", headers=bearer(token)).status_code == 403
+    with plaza.db.read() as session:
+        assert [j.state for j in session.query(Job).order_by(Job.id)] == ["running", "running"]
+        assert not any(j.cancel_requested for j in session.query(Job))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from modelplaza.auth import permissions
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Account, Job, JobEvent, utcnow
-from modelplaza.errors import BadRequest, Conflict, NotFound
+from modelplaza.errors import BadRequest, Conflict, Forbidden, NotFound
 from modelplaza.hub.repos import require_write_credentials
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
@@ -29,8 +29,16 @@ class JobNotFound(NotFound):
     code = "JobNotFound"
 
 
-def submit(session: Session, principal: Principal, kind: str, spec: dict, spec_text: str, title: str) -> Job:
+def require_person(principal: Principal) -> None:
+    """Jobs are started and stopped by people: a running job's token reads and writes repos and
+    reports for its own job, but cannot start more jobs or cancel others."""
     require_write_credentials(principal)
+    if principal.job_id is not None:
+        raise Forbidden("A job's token cannot submit or cancel jobs")
+
+
+def submit(session: Session, principal: Principal, kind: str, spec: dict, spec_text: str, title: str) -> Job:
+    require_person(principal)
     if kind not in KINDS:
         raise BadRequest(f"Unknown job kind {kind!r}: choose one of {', '.join(KINDS)}")
     job = Job(
@@ -117,7 +125,7 @@ def finish(session: Session, job: Job, state: str, message: str = "") -> None:
 
 def request_cancel(session: Session, principal: Principal, job: Job) -> None:
     """A queued job is cancelled at once; a running one is stopped by its worker."""
-    require_write_credentials(principal)
+    require_person(principal)
     if job.state in FINISHED:
         raise Conflict(f"Job {job.id} has already {job.state}")
     if job.state == QUEUED:

@@ -23,7 +23,7 @@ def submit_training(session: Session, contents: Contents, principal: Principal, 
     """Queue the training job ``recipe_text`` describes. Raises RecipeError (400, one line per
     problem) for a recipe that does not fit its dataset, RepoNotFound (404) for inputs the
     caller cannot read, and Forbidden (403) for an output repo the caller may not write."""
-    repos.require_write_credentials(principal)
+    queue.require_person(principal)
     recipe = load_recipe(recipe_text)
     _check_data(session, contents, principal, recipe)
     _check_hub_inputs(session, principal, recipe)
