@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from modelplaza.auth.signing import Signer
+from modelplaza.auth.throttle import LoginThrottle
 from modelplaza.config import Settings
 from modelplaza.db import Database
 from modelplaza.hub.content import Contents
@@ -35,6 +36,7 @@ class Plaza:
         self.xorbs = LocalBlobStore(self.settings.data_dir / "xorbs")
         self.contents = Contents(self.blobs, self.xorbs)
         self.signer = Signer(_secret(self.settings))
+        self.logins = LoginThrottle()
         # Set once a job is queued here, so that a worker in this process starts it at once
         # rather than at its next look at the queue.
         self.job_queued = threading.Event()
