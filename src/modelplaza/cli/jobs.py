@@ -169,11 +169,11 @@ def cancel(job_id: JobId, url: Url = DEFAULT_URL, token: Token = None) -> None:
         typer.echo(f"job {job_id}: cancellation requested; it stops at its next step")
 
 
-def summary(progress: dict, epochs: int | None = None) -> str:
+def summary(progress: dict) -> str:
     """The latest metrics in a line: epoch, step, loss, then validation and test scores."""
     parts = []
     if "epoch" in progress:
-        parts.append(f"epoch {progress['epoch']}" + (f"/{epochs}" if epochs else ""))
+        parts.append(f"epoch {progress['epoch']}")
     if "step" in progress:
         parts.append(f"step {progress['step']}")
     scores = sorted(k for k in progress if k.startswith("val_"))

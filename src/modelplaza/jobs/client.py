@@ -19,6 +19,10 @@ class JobsApiError(PlazaError):
         self.status = status
 
 
+def _error(response: httpx.Response) -> JobsApiError:
+    return JobsApiError(response.status_code, response.headers.get("X-Error-Message") or response.text[:500])
+
+
 class JobsClient:
     def __init__(self, endpoint: str, token: str | None, timeout: float = 60) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -39,8 +43,7 @@ class JobsClient:
         except httpx.HTTPError as exc:
             raise JobsApiError(503, f"Cannot reach the plaza at {self.http.base_url}: {exc}") from None
         if response.status_code >= 400:
-            message = response.headers.get("X-Error-Message") or response.text[:500]
-            raise JobsApiError(response.status_code, message)
+            raise _error(response)
         return response
 
     # For people (the CLI)
@@ -70,9 +73,7 @@ class JobsClient:
         with self.http.stream("GET", path, params={"after": after}, timeout=None) as response:
             if response.status_code >= 400:
                 response.read()
-                raise JobsApiError(
-                    response.status_code, response.headers.get("X-Error-Message", response.text)
-                )
+                raise _error(response)
             for line in response.iter_lines():
                 if line.startswith("data:"):
                     yield json.loads(line[5:])

@@ -3,6 +3,7 @@ Every state change goes through here, so a job's history is always told by its e
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -97,8 +98,7 @@ def claim_next(session: Session, worker: str) -> Job | None:
             .values(state=RUNNING, worker=worker, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
         )
         if claimed.rowcount == 1:
-            job = session.get(Job, job_id)
-            session.refresh(job)
+            job = session.get(Job, job_id, populate_existing=True)
             _event(session, job, "state", {"state": RUNNING, "worker": worker})
             return job
     return None
@@ -182,6 +182,18 @@ def set_result(session: Session, job: Job, result: dict) -> None:
 def events_after(session: Session, job: Job, after: int = 0, limit: int = 1000) -> list[JobEvent]:
     statement = select(JobEvent).where(JobEvent.job_id == job.id, JobEvent.id > after).order_by(JobEvent.id)
     return list(session.scalars(statement.limit(limit)))
+
+
+def all_events(session: Session, job: Job) -> Iterator[JobEvent]:
+    """Every event of ``job`` in order, read a page at a time."""
+    after = 0
+    while found := events_after(session, job, after):
+        yield from found
+        after = found[-1].id
+
+
+def has_queued(session: Session) -> bool:
+    return session.scalar(select(Job.id).where(Job.state == QUEUED).limit(1)) is not None
 
 
 def _event(session: Session, job: Job, kind: str, data: dict) -> None:

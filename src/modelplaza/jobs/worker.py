@@ -178,7 +178,7 @@ class Worker:
     def _start_next(self) -> bool:
         """Start the oldest queued job; False when there is none."""
         with self.plaza.db.read() as session:  # an idle poll takes no write lock
-            if session.scalar(select(Job.id).where(Job.state == queue.QUEUED).limit(1)) is None:
+            if not queue.has_queued(session):
                 return False
         with self.plaza.db.write() as session:
             job = queue.claim_next(session, self.id)
@@ -244,7 +244,7 @@ class Worker:
         if len(self.runs) < self.concurrency:
             return True
         with self.plaza.db.read() as session:
-            return session.scalar(select(Job.id).where(Job.state == queue.QUEUED).limit(1)) is not None
+            return queue.has_queued(session)
 
     def _environment(self) -> dict[str, str]:
         """The plaza's environment without its own settings (a job reaches the plaza over HTTP
@@ -303,6 +303,8 @@ class Worker:
         run.signal(signal.SIGKILL)
         if run.reader is not None:
             run.reader.join(timeout=5)
+        with contextlib.suppress(OSError):
+            run.process.stdout.close()  # after the reader is done with it
         self._store_lines(run)
         del self.runs[run.job_id]
 

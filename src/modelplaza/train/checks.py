@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 
 import pyarrow as pa
 
+from modelplaza.data.viewer import FORMAT_NAMES
 from modelplaza.train.recipe import Recipe, RecipeError
 
 
@@ -147,3 +148,8 @@ def shape_problems(shape: list[int], count: int) -> list[str]:
 def _listing(names: list[str], limit: int = 12) -> str:
     shown = ", ".join(names[:limit])
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") if names else "none"
+
+
+def no_data_files(dataset: str, revision: str) -> RecipeError:
+    formats = ", ".join(FORMAT_NAMES.values())
+    return RecipeError([f"data.dataset: {dataset} has no data files at {revision!r} ({formats})"])

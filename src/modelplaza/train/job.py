@@ -25,9 +25,9 @@ from modelplaza.data.tables import open_table
 from modelplaza.errors import RepoNotFound, RevisionNotFound
 from modelplaza.jobs.context import JobContext, JobStopped
 from modelplaza.train import card, export
-from modelplaza.train.checks import check_against
+from modelplaza.train.checks import check_against, no_data_files
 from modelplaza.train.data import prepare_data
-from modelplaza.train.recipe import Recipe, RecipeError, load_recipe
+from modelplaza.train.recipe import Recipe, load_recipe
 from modelplaza.train.trainer import Trainer, TrainingCancelled, TrainResult
 
 
@@ -81,11 +81,7 @@ def download_dataset(api: HfApi, recipe: Recipe, directory: Path, owner: str) ->
     card_data = info.card_data.to_dict() if info.card_data else {}
     splits = {split.name: split for split in find_splits(sizes, card_data)}
     if not splits:
-        raise RecipeError(
-            [
-                f"data.dataset: {data.dataset} has no data files at {data.revision!r} (Parquet, CSV, JSON Lines)"
-            ]
-        )
+        raise no_data_files(data.dataset, data.revision)
     wanted = (
         [data.splits.train]
         if data.splits.ratios

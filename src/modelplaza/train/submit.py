@@ -15,7 +15,7 @@ from modelplaza.hub import refs, repos
 from modelplaza.hub.content import Contents
 from modelplaza.jobs import queue
 from modelplaza.names import split_repo_id
-from modelplaza.train.checks import check_against
+from modelplaza.train.checks import check_against, no_data_files
 from modelplaza.train.recipe import Output, Recipe, RecipeError, load_recipe
 
 
@@ -56,12 +56,7 @@ def _check_data(session: Session, contents: Contents, principal: Principal, reci
     )
     split_names, schema = split_schema(session, contents, commit_id, data.splits.train)
     if schema is None:
-        raise RecipeError(
-            [
-                f"data.dataset: {data.dataset} has no data files at {data.revision!r} "
-                "(Parquet, CSV, TSV, JSON Lines or JSON)"
-            ]
-        )
+        raise no_data_files(data.dataset, data.revision)
     check_against(recipe, schema, splits=split_names)
 
 

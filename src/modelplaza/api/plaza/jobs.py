@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Job, JobEvent
+from modelplaza.db.models import Job
 from modelplaza.errors import AuthenticationRequired, BadRequest, Forbidden
 from modelplaza.jobs import queue
 from modelplaza.plaza import Plaza
@@ -83,7 +83,7 @@ def cancel(request: Request, principal: Caller, job_id: int) -> dict:
 @router.get("/api/jobs/{job_id}/logs", response_class=PlainTextResponse)
 def logs(request: Request, principal: Caller, job_id: int) -> str:
     with get_plaza(request).db.read() as session:
-        return log_text(_all_events(session, queue.get_visible(session, principal, job_id)))
+        return log_text(queue.all_events(session, queue.get_visible(session, principal, job_id)))
 
 
 @router.get("/api/jobs/{job_id}/events")
@@ -139,13 +139,6 @@ def _own_job(session: Session, principal: Principal, job_id: int) -> Job:
     if principal.job_id != job_id:
         raise Forbidden(f"Only job {job_id}'s own token may report for it")
     return queue.get_visible(session, principal, job_id)
-
-
-def _all_events(session: Session, job: Job) -> Iterator[JobEvent]:
-    after = 0
-    while found := queue.events_after(session, job, after):
-        yield from found
-        after = found[-1].id
 
 
 def _poll(plaza: Plaza, principal: Principal, job_id: int, after: int) -> tuple[str, list[str], int]:

@@ -156,10 +156,8 @@ def _page_events(session: Session, job: Job) -> tuple[list[dict], int]:
     """The events the page starts from, as the events API gives them (every metric, the log's
     tail, the state changes; step losses thinned to PAGE_STEPS), and the id of the last stored
     event, to stream after."""
-    events, after = [], 0
-    while batch := queue.events_after(session, job, after):
-        events += batch
-        after = batch[-1].id
+    events = list(queue.all_events(session, job))
+    after = events[-1].id if events else 0
     logs = [e.id for e in events if e.kind == "log"]
     steps = [e.id for e in events if e.kind == "metrics" and e.data.get("kind") == "step"]
     stride = max(1, -(-len(steps) // PAGE_STEPS))  # ceiling division
