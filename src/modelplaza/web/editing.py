@@ -1,10 +1,9 @@
-"""What the pages that change a repo share: logging in first, the repo page of a repo the
-visitor may change, the branch a change goes to, and the redirect with a notice that follows."""
+"""What the pages that change a repo share: the repo page of a repo the visitor may change,
+and the branch a change goes to."""
 
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from modelplaza.api.rawpath import param
@@ -13,13 +12,6 @@ from modelplaza.hub import repos
 from modelplaza.web.repo_pages import RepoPage, load_repo_page
 from modelplaza.web.routing import repo_type_of
 from modelplaza.web.sessions import page_principal
-from modelplaza.web.templating import flash
-from modelplaza.web.views.accounts import login_redirect
-
-
-def login_first(request: Request) -> RedirectResponse | None:
-    """A visitor who is not logged in goes to the login page first, then comes back."""
-    return login_redirect(request) if page_principal(request).is_anonymous else None
 
 
 def writable_page(
@@ -44,10 +36,3 @@ def branch_of(rp: RepoPage) -> str:
     if not rp.is_branch:
         raise BadRequest(f"{rp.revision!r} is not a branch: changes are committed to a branch")
     return rp.revision
-
-
-def redirect(url: str, notice: str) -> RedirectResponse:
-    """After a change: to ``url`` (303, so a reload does not send the form again), with a notice."""
-    response = RedirectResponse(url, status_code=303)
-    flash(response, notice)
-    return response

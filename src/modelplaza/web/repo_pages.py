@@ -3,17 +3,21 @@ the branches and tags for the selector, and what the visitor may do there."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from urllib.parse import quote
 
 from fastapi import Request
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from modelplaza.api.rawpath import param
 from modelplaza.auth import permissions
 from modelplaza.db.models import Ref, Repo
-from modelplaza.hub import likes, refs, repos
+from modelplaza.hub import cards, likes, refs, repos
+from modelplaza.web.markdown import render_markdown
 from modelplaza.web.routing import repo_type_of, repo_url
 from modelplaza.web.sessions import page_principal
+from modelplaza.web.templating import url_segment
 
 # The tabs of a repo page, by the URL segment that selects them.
 TABS = {"card": "Card", "tree": "Files", "commits": "Commits", "viewer": "Viewer", "settings": "Settings"}
@@ -31,11 +35,30 @@ class RepoPage:
     liked: bool
     tab: str = "card"
     path: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def url(self) -> str:
         return repo_url(self.repo)
+
+    @property
+    def resolve_url(self) -> str:
+        """Where this revision's files download from (a folder URL: relative links join it)."""
+        return f"{self.url}/resolve/{url_segment(self.revision)}/"
+
+    def tab_url(self, tab: str, revision: str | None = None, path: str = "") -> str:
+        """A tab's address at ``revision`` (this page's by default): where links and the
+        selector lead."""
+        revision = revision or self.revision
+        if tab == "card":
+            return self.url if revision == refs.DEFAULT_BRANCH else f"{self.url}/card/{url_segment(revision)}"
+        url = f"{self.url}/{tab}/{url_segment(revision)}"
+        return f"{url}/{quote(path)}" if path else url
+
+    def render_card(self, text: str) -> tuple[dict, Markup]:
+        """A card's metadata and its prose as sanitised HTML, its relative links into this
+        revision's files; InvalidCardMetadata when the front matter does not parse."""
+        card = cards.parse_card(text)
+        return card.card_data, render_markdown(card.text, link_base=self.resolve_url)
 
     @property
     def is_branch(self) -> bool:

@@ -2,44 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from modelplaza.api.deps import get_plaza
 from modelplaza.auth.accounts import check_password, create_user
 from modelplaza.errors import PlazaError
+from modelplaza.web.forms import form_text, safe_next
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import log_in, log_out, page_principal
 from modelplaza.web.templating import flash, render
 
 router = page_router()
 MAX_EMAIL = 320
-
-
-def form_text(form: FormData, name: str) -> str:
-    """A text field of a submitted form; '' when it is missing (or is a file)."""
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
-def safe_next(target: str | None) -> str:
-    """Where to go after logging in: a path on this site, never another site (``//evil.example``,
-    ``/\\evil.example`` and ``https://...`` all become the home page)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    if any(ord(char) < 32 for char in target):  # browsers drop tabs and newlines: "/\t/evil"
-        return "/"
-    parts = urlsplit(target)
-    return "/" if parts.scheme or parts.netloc else target
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    """To the login page, coming back here afterwards."""
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
 
 @router.get("/login")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from modelplaza import data
@@ -17,7 +17,7 @@ from modelplaza.api.deps import get_plaza
 from modelplaza.api.plaza.serialize import event_json
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
-from modelplaza.errors import AuthenticationRequired, Conflict, PlazaError
+from modelplaza.errors import Conflict, PlazaError
 from modelplaza.hub import refs, repos
 from modelplaza.jobs import queue
 from modelplaza.names import split_repo_id
@@ -25,11 +25,11 @@ from modelplaza.plaza import Plaza
 from modelplaza.train import recipe
 from modelplaza.train.draft import draft_recipe
 from modelplaza.train.submit import submit_training
+from modelplaza.web.forms import form_text, login_first, redirect, signed_in
 from modelplaza.web.params import page_number
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal
-from modelplaza.web.templating import flash, render
-from modelplaza.web.views.accounts import form_text, login_redirect
+from modelplaza.web.templating import render
 
 router = page_router()
 JOBS_URL = "/jobs"
@@ -47,23 +47,10 @@ GUIDE = {
 }
 
 
-def _signed_in(request: Request) -> Principal:
-    principal = page_principal(request)
-    if principal.is_anonymous:
-        raise AuthenticationRequired("Log in to run jobs.")
-    return principal
-
-
 def _job_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise queue.JobNotFound(f"Job {raw[:40]!r} not found")
     return int(raw)
-
-
-def _redirect(url: str, message: str) -> Response:
-    response = RedirectResponse(url, status_code=303)
-    flash(response, message)
-    return response
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -71,9 +58,9 @@ def _redirect(url: str, message: str) -> Response:
 
 @router.get(JOBS_URL)
 def job_list(request: Request, state: str = "", p: str = "") -> Response:
+    if response := login_first(request):
+        return response
     principal = page_principal(request)
-    if principal.is_anonymous:
-        return login_redirect(request)
     page = page_number(p)
     with get_plaza(request).db.read() as session:
         jobs = queue.list_jobs(
@@ -124,9 +111,9 @@ def _form(request: Request, status: int = 200, **context: object) -> Response:
 
 @router.get(JOBS_URL + "/new")
 def new_job(request: Request, dataset: str = "", revision: str = "main") -> Response:
+    if response := login_first(request):
+        return response
     principal = page_principal(request)
-    if principal.is_anonymous:
-        return login_redirect(request)
     plaza = get_plaza(request)
     with plaza.db.read() as session:
         text = _draft(session, plaza, principal, dataset.strip(), revision.strip() or "main")
@@ -135,7 +122,7 @@ def new_job(request: Request, dataset: str = "", revision: str = "main") -> Resp
 
 @router.post(JOBS_URL + "/new")
 async def submit_job(request: Request) -> Response:
-    principal = _signed_in(request)
+    principal = signed_in(request, "Log in to run jobs.")
     form = await request.form()
     text, dataset = form_text(form, "recipe"), form_text(form, "dataset")
     plaza = get_plaza(request)
@@ -146,7 +133,7 @@ async def submit_job(request: Request) -> Response:
         problems = exc.message.splitlines()
         return _form(request, status=exc.status, recipe_text=text, dataset=dataset, problems=problems)
     plaza.job_queued.set()  # committed: a worker can claim it now
-    return _redirect(f"{JOBS_URL}/{job_id}", f"Job {job_id} submitted: it starts when a worker is free.")
+    return redirect(f"{JOBS_URL}/{job_id}", f"Job {job_id} submitted: it starts when a worker is free.")
 
 
 # --- one job -------------------------------------------------------------------------------
@@ -176,9 +163,9 @@ def _test_scores(progress: dict) -> dict[str, float]:
 
 @router.get(JOBS_URL + "/{job_id}")
 def job_page(request: Request, job_id: str) -> Response:
+    if response := login_first(request):
+        return response
     principal = page_principal(request)
-    if principal.is_anonymous:
-        return login_redirect(request)
     with get_plaza(request).db.read() as session:
         job = queue.get_visible(session, principal, _job_id(job_id))
         events, after = _page_events(session, job)
@@ -198,7 +185,7 @@ def job_page(request: Request, job_id: str) -> Response:
 
 @router.post(JOBS_URL + "/{job_id}/cancel")
 def cancel_job(request: Request, job_id: str) -> Response:
-    principal, number = _signed_in(request), _job_id(job_id)
+    principal, number = signed_in(request, "Log in to run jobs."), _job_id(job_id)
     url = f"{JOBS_URL}/{number}"
     try:
         with get_plaza(request).db.write() as session:
@@ -206,7 +193,7 @@ def cancel_job(request: Request, job_id: str) -> Response:
             queue.request_cancel(session, principal, job)
             cancelled = job.state == queue.CANCELLED
     except Conflict as exc:
-        return _redirect(url, exc.message)
+        return redirect(url, exc.message)
     if cancelled:
-        return _redirect(url, "Job cancelled before it started.")
-    return _redirect(url, "Cancellation requested: the job stops at its next step.")
+        return redirect(url, "Job cancelled before it started.")
+    return redirect(url, "Cancellation requested: the job stops at its next step.")

@@ -31,7 +31,6 @@ router = page_router()
 
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
-# Keeps the offset far inside the database's integers.
 FACET_SIZE = 12
 # The page's sort names, the RepoQuery sort they stand for and their label; the first is the default.
 SORTS = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Form, Request
 from fastapi.responses import JSONResponse
@@ -19,26 +18,21 @@ from modelplaza.api.deps import get_plaza
 from modelplaza.api.rawpath import param
 from modelplaza.auth import permissions
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, PlazaError
-from modelplaza.hub import cards, commits, received, refs, repos, trees
+from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item
 from modelplaza.names import check_path
-from modelplaza.web.editing import branch_of, login_first, redirect, writable_page
-from modelplaza.web.markdown import render_markdown
+from modelplaza.web.editing import branch_of, writable_page
+from modelplaza.web.forms import login_first, redirect
 from modelplaza.web.repo_pages import RepoPage
 from modelplaza.web.routing import page_router, repo_route, repo_url
 from modelplaza.web.sessions import page_principal
-from modelplaza.web.templating import render, url_segment
+from modelplaza.web.templating import render
 from modelplaza.web.upload_form import ReceivedForm, receive_form
 from modelplaza.web.views import repo_admin
 
 router = page_router()
 router.include_router(repo_admin.router)
 FormText = Annotated[str, Form()]
-
-
-def _tree_url(rp: RepoPage, folder: str = "") -> str:
-    url = f"{rp.url}/tree/{url_segment(rp.revision)}"
-    return f"{url}/{quote(folder)}" if folder else url
 
 
 # New repo
@@ -135,9 +129,9 @@ async def upload(request: Request, namespace: str, name: str, rev: str) -> Respo
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         return await run_in_threadpool(_upload_page, request, namespace, name, rev, exc.message, exc.status)
     if _wants_json(request):
-        return JSONResponse({"commit_url": f"{rp.url}/commit/{commit_id}", "files_url": _tree_url(rp)})
+        return JSONResponse({"commit_url": f"{rp.url}/commit/{commit_id}", "files_url": rp.tab_url("tree")})
     count = len(form.files)
-    return redirect(_tree_url(rp), f"Committed {count} file{'s' if count != 1 else ''}")
+    return redirect(rp.tab_url("tree"), f"Committed {count} file{'s' if count != 1 else ''}")
 
 
 def _upload_target(request: Request, namespace: str, name: str, rev: str) -> RepoPage:
@@ -165,7 +159,7 @@ def _commit_upload(
             session,
             plaza.contents,
             plaza.blobs,
-            trees.snapshot(session, refs.branch_head(session, rp.repo, branch)),
+            trees.snapshot(session, rp.commit_id),
             files,
             lfs_threshold=plaza.settings.lfs_threshold,
             max_file_size=plaza.settings.max_file_size,
@@ -197,10 +191,9 @@ def _new_card(rp: RepoPage) -> str:
 def _preview(rp: RepoPage, text: str) -> tuple[Markup | None, str | None]:
     """The card as its page will show it, or why its metadata is refused."""
     try:
-        body = cards.parse_card(text).text
+        return rp.render_card(text)[1], None
     except cards.InvalidCardMetadata as exc:
         return None, exc.message
-    return render_markdown(body, link_base=f"{rp.url}/resolve/{url_segment(rp.revision)}/"), None
 
 
 def _editor(
@@ -275,8 +268,7 @@ def commit_card(
             rp = writable_page(request, session, namespace, name, rev, "card")
         form = {"title": title, "description": description, "error": message}
         return _editor(request, rp, text, parent, exc.status, **form)
-    card_url = rp.url if rp.revision == refs.DEFAULT_BRANCH else f"{rp.url}/card/{url_segment(rp.revision)}"
-    return redirect(card_url, "Committed README.md")
+    return redirect(rp.tab_url("card"), "Committed README.md")
 
 
 @repo_route(router, "/preview", ("POST",))
@@ -336,4 +328,4 @@ def delete_path(
             message=description,
             author=page_principal(request).name,
         )
-    return redirect(_tree_url(rp, item.path.rpartition("/")[0]), f"Deleted {item.path}")
+    return redirect(rp.tab_url("tree", path=item.path.rpartition("/")[0]), f"Deleted {item.path}")

@@ -16,17 +16,16 @@ from modelplaza.api.deps import get_plaza, public_url
 from modelplaza.api.rawpath import param
 from modelplaza.db.models import Commit
 from modelplaza.errors import BadRequest, EntryNotFound
-from modelplaza.hub import cards, commits, diffs, likes, refs, trees
+from modelplaza.hub import cards, commits, diffs, likes, trees
 from modelplaza.web import previews, snippets
 from modelplaza.web.markdown import render_markdown
 from modelplaza.web.params import page_number
 from modelplaza.web.repo_pages import RepoPage, load_repo_page
 from modelplaza.web.routing import page_router, repo_route
 from modelplaza.web.sessions import page_principal
-from modelplaza.web.templating import render, url_segment
+from modelplaza.web.templating import render
 
 router = page_router()
-README = "README.md"
 COMMITS_PAGE = 20
 # Card facts shown in the sidebar: (label, front matter key, list filter parameter, value prefix).
 FACTS = (
@@ -46,21 +45,11 @@ class ShownCard:
     html: Markup | None  # None: the revision has no README.md
 
 
-def _tab_url(rp: RepoPage, tab: str, revision: str, path: str = "") -> str:
-    """A tab's address at ``revision``: where the selector and links lead."""
-    if tab == "card":
-        return rp.url if revision == refs.DEFAULT_BRANCH else f"{rp.url}/card/{url_segment(revision)}"
-    url = f"{rp.url}/{tab}/{url_segment(revision)}"
-    return f"{url}/{quote(path)}" if path else url
-
-
 def _read_card(rp: RepoPage, text: str | None) -> ShownCard:
     if text is None:
         return ShownCard({}, None)
     # Commits refuse a README whose metadata does not parse, so every committed card parses.
-    card = cards.parse_card(text)
-    link_base = f"{rp.url}/resolve/{url_segment(rp.revision)}/"
-    return ShownCard(card.card_data, render_markdown(card.text, link_base=link_base))
+    return ShownCard(*rp.render_card(text))
 
 
 def _facts(rp: RepoPage, data: dict) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -86,7 +75,7 @@ def _card(request: Request, namespace: str, name: str, revision: str | None) -> 
         rp = load_repo_page(request, session, namespace, name, revision, "card")
         snapshot = trees.snapshot(session, rp.commit_id)
         head = commits.get_commits(session, [rp.commit_id])[0]
-        readme = snapshot.files.get(README)
+        readme = snapshot.files.get(commits.README)
         text = previews.read_text(session, plaza.contents, readme).text if readme else None
     card = _read_card(rp, text)
     paths = list(snapshot.files)
@@ -121,7 +110,7 @@ def _tree(request: Request, namespace: str, name: str, revision: str, path: str)
         head = commits.get_commits(session, [rp.commit_id])[0]
     if path and not snapshot.is_dir(path):
         if path in snapshot.files:
-            return RedirectResponse(_tab_url(rp, "blob", rp.revision, path), status_code=303)
+            return RedirectResponse(rp.tab_url("blob", path=path), status_code=303)
         raise EntryNotFound(
             f"There is no folder {path!r} at this revision of {rp.repo.repo_id}", rp.commit_id
         )
@@ -151,7 +140,7 @@ def blob(request: Request, namespace: str, name: str, revision: str, path: str, 
         entry = trees.get_file(session, rp.commit_id, path)
         if entry is None:
             if trees.snapshot(session, rp.commit_id).is_dir(path):
-                return RedirectResponse(_tab_url(rp, "tree", rp.revision, path), status_code=303)
+                return RedirectResponse(rp.tab_url("tree", path=path), status_code=303)
             raise EntryNotFound(
                 f"There is no file {path!r} at this revision of {rp.repo.repo_id}", rp.commit_id
             )
@@ -161,7 +150,7 @@ def blob(request: Request, namespace: str, name: str, revision: str, path: str, 
     if shown.kind == "markdown" and view != "source":
         # Relative links in a markdown file resolve against its own folder.
         folder = quote(path.rsplit("/", 1)[0] + "/") if "/" in path else ""
-        link_base = f"{rp.url}/resolve/{url_segment(rp.revision)}/{folder}"
+        link_base = rp.resolve_url + folder
         rendered = render_markdown(shown.text, link_base=link_base)
     return render(
         request,
@@ -216,11 +205,11 @@ def switch(
         snapshot = trees.snapshot(session, rp.commit_id)
     path = path.strip("/")
     if tab in ("card", "commits") or (tab == "viewer" and rp.repo.type == "dataset"):
-        target = _tab_url(rp, tab, rp.revision)
+        target = rp.tab_url(tab)
     elif path in snapshot.files:
-        target = _tab_url(rp, "blob", rp.revision, path)
+        target = rp.tab_url("blob", path=path)
     else:
-        target = _tab_url(rp, "tree", rp.revision, path if snapshot.is_dir(path) else "")
+        target = rp.tab_url("tree", path=path if snapshot.is_dir(path) else "")
     return RedirectResponse(target, status_code=303)
 
 

@@ -11,7 +11,8 @@ from starlette.responses import Response
 from modelplaza.api.deps import get_plaza
 from modelplaza.errors import BadRequest, PlazaError
 from modelplaza.hub import refs, repos
-from modelplaza.web.editing import login_first, redirect, writable_page
+from modelplaza.web.editing import writable_page
+from modelplaza.web.forms import login_first, redirect
 from modelplaza.web.routing import page_router, repo_route
 from modelplaza.web.templating import render
 

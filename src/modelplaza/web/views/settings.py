@@ -11,11 +11,11 @@ from modelplaza.api.deps import get_plaza
 from modelplaza.auth import accounts
 from modelplaza.auth.permissions import can_manage_members
 from modelplaza.auth.principal import Principal
-from modelplaza.errors import AuthenticationRequired, Forbidden, PlazaError
+from modelplaza.errors import Forbidden, PlazaError
+from modelplaza.web.forms import form_text, login_first, redirect, signed_in
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal
-from modelplaza.web.templating import flash, render
-from modelplaza.web.views.accounts import form_text, login_redirect
+from modelplaza.web.templating import render
 
 router = page_router()
 TOKENS_URL = "/settings/tokens"
@@ -23,19 +23,6 @@ ORGS_URL = "/settings/organizations"
 # A new token travels from the POST to the page showing it once in this cookie, so that
 # reloading that page neither shows it again nor creates another one.
 NEW_TOKEN_COOKIE = "plaza_new_token"
-
-
-def _signed_in(request: Request) -> Principal:
-    principal = page_principal(request)
-    if principal.is_anonymous:
-        raise AuthenticationRequired("Log in to change your settings.")
-    return principal
-
-
-def _redirect(url: str, message: str) -> Response:
-    response = RedirectResponse(url, status_code=303)
-    flash(response, message)
-    return response
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -49,9 +36,9 @@ def _tokens_page(request: Request, principal: Principal, status: int = 200, **co
 
 @router.get(TOKENS_URL)
 def tokens_page(request: Request) -> Response:
+    if response := login_first(request):
+        return response
     principal = page_principal(request)
-    if principal.is_anonymous:
-        return login_redirect(request)
     response = _tokens_page(request, principal, new_token=request.cookies.get(NEW_TOKEN_COOKIE))
     response.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_URL)
     return response
@@ -59,7 +46,7 @@ def tokens_page(request: Request) -> Response:
 
 @router.post(TOKENS_URL)
 async def create_token(request: Request) -> Response:
-    principal = _signed_in(request)
+    principal = signed_in(request, "Log in to change your settings.")
     form = await request.form()
     name, write = form_text(form, "name"), form_text(form, "scope") == "write"
     try:
@@ -82,10 +69,10 @@ async def create_token(request: Request) -> Response:
 
 @router.post(TOKENS_URL + "/{token_id}/revoke")
 def revoke_token(request: Request, token_id: int) -> Response:
-    principal = _signed_in(request)
+    principal = signed_in(request, "Log in to change your settings.")
     with get_plaza(request).db.write() as session:
         token = accounts.revoke_token(session, principal.user_id, token_id)
-    return _redirect(TOKENS_URL, f"Token “{token.name}” revoked: it no longer works.")
+    return redirect(TOKENS_URL, f"Token “{token.name}” revoked: it no longer works.")
 
 
 # --- Organisations -------------------------------------------------------------------------
@@ -101,27 +88,27 @@ def _orgs_page(request: Request, principal: Principal, status: int = 200, **cont
 
 @router.get(ORGS_URL)
 def organizations_page(request: Request) -> Response:
+    if response := login_first(request):
+        return response
     principal = page_principal(request)
-    if principal.is_anonymous:
-        return login_redirect(request)
     return _orgs_page(request, principal)
 
 
 @router.post(ORGS_URL)
 async def create_organization(request: Request) -> Response:
-    principal = _signed_in(request)
+    principal = signed_in(request, "Log in to change your settings.")
     name = form_text(await request.form(), "name").strip()
     try:
         with get_plaza(request).db.write() as session:
             accounts.create_org(session, name, principal.name)
     except PlazaError as exc:
         return _orgs_page(request, principal, status=exc.status, error=exc.message, name=name)
-    return _redirect(f"{ORGS_URL}/{quote(name)}", f"Organisation {name} created: you are its admin.")
+    return redirect(f"{ORGS_URL}/{quote(name)}", f"Organisation {name} created: you are its admin.")
 
 
 def _manager(request: Request, org: str) -> Principal:
     """The logged-in admin of ``org``; 404 for no such org, 403 for anyone else."""
-    principal = _signed_in(request)
+    principal = signed_in(request, "Log in to change your settings.")
     with get_plaza(request).db.read() as session:
         accounts.get_org(session, org)
     if not can_manage_members(principal, org):
@@ -138,8 +125,8 @@ def _members_page(request: Request, org: str, status: int = 200, **context: obje
 
 @router.get(ORGS_URL + "/{org}")
 def members_page(request: Request, org: str) -> Response:
-    if page_principal(request).is_anonymous:
-        return login_redirect(request)
+    if response := login_first(request):
+        return response
     _manager(request, org)
     return _members_page(request, org)
 
@@ -147,7 +134,7 @@ def members_page(request: Request, org: str) -> Response:
 def _after_change(principal: Principal, org: str, user: str, role: str | None, message: str) -> Response:
     """Back to the members page, or to the list of orgs when the admin gave up their own rights."""
     stays_admin = user != principal.name or role == "admin" or principal.is_admin
-    return _redirect(f"{ORGS_URL}/{quote(org)}" if stays_admin else ORGS_URL, message)
+    return redirect(f"{ORGS_URL}/{quote(org)}" if stays_admin else ORGS_URL, message)
 
 
 @router.post(ORGS_URL + "/{org}/members")

@@ -1,0 +1,58 @@
+"""What pages with forms share: reading a text field, sending a visitor to log in first and
+back, requiring a login, and the redirect with a notice that follows a change."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
+
+from modelplaza.auth.principal import Principal
+from modelplaza.errors import AuthenticationRequired
+from modelplaza.web.sessions import page_principal
+from modelplaza.web.templating import flash
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A text field of a submitted form; '' when it is missing (or is a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after logging in: a path on this site, never another site (``//evil.example``,
+    ``/\\evil.example`` and ``https://...`` all become the home page)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(char) < 32 for char in target):  # browsers drop tabs and newlines: "/\t/evil"
+        return "/"
+    parts = urlsplit(target)
+    return "/" if parts.scheme or parts.netloc else target
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """To the login page, coming back here afterwards."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
+
+
+def login_first(request: Request) -> RedirectResponse | None:
+    """A visitor who is not logged in goes to the login page first, then comes back."""
+    return login_redirect(request) if page_principal(request).is_anonymous else None
+
+
+def signed_in(request: Request, why: str) -> Principal:
+    """The logged-in visitor; for a form posted without a login, a 401 page saying ``why``."""
+    principal = page_principal(request)
+    if principal.is_anonymous:
+        raise AuthenticationRequired(why)
+    return principal
+
+
+def redirect(url: str, notice: str) -> RedirectResponse:
+    """After a change: to ``url`` (303, so a reload does not send the form again), with a notice."""
+    response = RedirectResponse(url, status_code=303)
+    flash(response, notice)
+    return response
