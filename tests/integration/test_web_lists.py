@@ -118,7 +118,9 @@ def test_search_reads_the_card_prose_but_never_shows_a_private_repo(browser, cat
 
 
 def test_facets_count_only_the_repos_the_visitor_can_see(browser, cat):
-    page = browser.get("/models", params={"q": cat.word}).text
+    response = browser.get("/models", params={"q": cat.word})
+    assert response.status_code == 200
+    page = response.text
     assert sorted(listed(page)) == [cat.alpha, cat.beta]
     assert "2 models<" in page
     assert facet_count(page, "tag", f"{cat.word}-shared") == 2
@@ -134,8 +136,9 @@ def test_facets_count_only_the_repos_the_visitor_can_see(browser, cat):
 def test_other_users_do_not_see_the_private_repo(plaza, browser, cat, user):
     client = logged_in(browser, user) if user else browser
     for params in ({"q": cat.prose}, {"q": cat.word}, {"tag": f"{cat.word}-secret-tag"}, {"author": "alice"}):
-        page = client.get("/models", params=params).text
-        assert cat.secret not in page and f"{cat.word}-hidden-lib" not in page
+        response = client.get("/models", params=params)
+        assert response.status_code == 200, params
+        assert cat.secret not in response.text and f"{cat.word}-hidden-lib" not in response.text
     assert "0 models<" in client.get("/models", params={"tag": f"{cat.word}-secret-tag"}).text
 
 
