@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Seconds an LFS upload link stays valid.
     upload_link_ttl: int = 24 * 3600
     secret_key: str | None = None
+    # Where blobs and xorbs are kept: "local" (folders in data_dir) is the one store so far.
+    blob_store: str = "local"
     # Where Xet clients reach the CAS service; by default the plaza itself under /cas.
     cas_url: str | None = None
     # Advertise Xet on downloads (X-Xet-Hash, xetHash) so hf_xet fetches Xet-uploaded files itself.
@@ -45,7 +47,3 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'plaza.db').resolve()}"
-
-    @property
-    def blob_dir(self) -> Path:
-        return self.data_dir / "blobs"

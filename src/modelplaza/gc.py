@@ -2,7 +2,9 @@
 
 Reachable means: a commit some branch or tag of an existing repo leads to. Anything created
 within the grace period is kept whatever it looks like, because an upload in progress has
-stored its bytes but not yet committed them."""
+stored its bytes but not yet committed them. Stored objects no row records (left by a commit
+that failed, or by a crash before ``remove_files``) are found by listing the stores, and
+uploads never finished by asking the stores to sweep them."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import Blob, Commit, Ref, TreeEntry, XetFile, Xorb
-from modelplaza.storage import BlobStore
+from modelplaza.storage import BlobStore, StoredObject
 
 
 @dataclass
@@ -25,6 +27,7 @@ class Report:
     xorbs: int = 0
     xorb_bytes: int = 0
     temp_files: int = 0
+    unrecorded: int = 0
     dead_blobs: list[str] = field(default_factory=list)
     dead_xorbs: list[str] = field(default_factory=list)
 
@@ -75,7 +78,8 @@ def collect(
     report.blob_bytes = sum(b.size for b in dead_blobs if blobs.exists(b.sha256))
     report.dead_blobs = [b.sha256 for b in dead_blobs]
     report.dead_xorbs = [x.hash for x in dead_xorbs]
-    report.temp_files = _stale_temp_files(blobs, xorbs, cutoff, dry_run)
+    _add_unrecorded(report, session, blobs, xorbs, cutoff)
+    report.temp_files = sum(store.sweep_incomplete(cutoff, dry_run=dry_run) for store in (blobs, xorbs))
     if dry_run:
         return report
     if dead_commits:
@@ -99,12 +103,18 @@ def remove_files(report: Report, blobs: BlobStore, xorbs: BlobStore) -> None:
         blobs.delete(key)
 
 
-def _stale_temp_files(blobs: BlobStore, xorbs: BlobStore, cutoff: datetime, dry_run: bool) -> int:
-    count = 0
-    for store in (blobs, xorbs):
-        for path in store.tmp_dir.iterdir():
-            if path.stat().st_mtime < cutoff.timestamp():
-                count += 1
-                if not dry_run:
-                    path.unlink(missing_ok=True)
-    return count
+def _add_unrecorded(
+    report: Report, session: Session, blobs: BlobStore, xorbs: BlobStore, cutoff: datetime
+) -> None:
+    """Count the stored objects no row records among what ``remove_files`` deletes."""
+    lost_blobs = _unrecorded(blobs, set(session.scalars(select(Blob.sha256))), cutoff)
+    lost_xorbs = _unrecorded(xorbs, set(session.scalars(select(Xorb.hash))), cutoff)
+    report.unrecorded = len(lost_blobs) + len(lost_xorbs)
+    report.blob_bytes += sum(o.size for o in lost_blobs)
+    report.xorb_bytes += sum(o.size for o in lost_xorbs)
+    report.dead_blobs += [o.key for o in lost_blobs]
+    report.dead_xorbs += [o.key for o in lost_xorbs]
+
+
+def _unrecorded(store: BlobStore, recorded: set[str], cutoff: datetime) -> list[StoredObject]:
+    return [o for o in store.objects() if o.key not in recorded and o.modified < cutoff]

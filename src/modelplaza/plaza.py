@@ -13,7 +13,7 @@ from modelplaza.auth.throttle import LoginThrottle
 from modelplaza.config import Settings
 from modelplaza.db import Database
 from modelplaza.hub.content import Contents
-from modelplaza.storage import LocalBlobStore
+from modelplaza.storage.factory import open_store
 
 
 def _secret(settings: Settings) -> bytes:
@@ -32,8 +32,8 @@ class Plaza:
         self.settings = settings or Settings()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.settings.resolved_database_url)
-        self.blobs = LocalBlobStore(self.settings.blob_dir)
-        self.xorbs = LocalBlobStore(self.settings.data_dir / "xorbs")
+        self.blobs = open_store(self.settings, "blobs")
+        self.xorbs = open_store(self.settings, "xorbs")
         self.contents = Contents(self.blobs, self.xorbs)
         self.signer = Signer(_secret(self.settings))
         self.logins = LoginThrottle()

@@ -24,7 +24,7 @@ from modelplaza.db import Database
 from modelplaza.errors import BadRequest, NotFound
 from modelplaza.hub import trees
 from modelplaza.hub.content import Contents
-from modelplaza.storage import LocalBlobStore
+from modelplaza.storage.local import LocalBlobStore
 from tests.images import png
 
 

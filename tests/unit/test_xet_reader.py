@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from modelplaza.storage import LocalBlobStore
+from modelplaza.storage.local import LocalBlobStore
 from modelplaza.xet import reader
 from modelplaza.xet.xorb import CompressionScheme, chunk_byte_offsets, serialize_xorb
 

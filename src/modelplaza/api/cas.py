@@ -12,10 +12,9 @@ from modelplaza.api.deps import bearer_token, get_plaza
 from modelplaza.api.hf.resolve import parse_range
 from modelplaza.api.hf.xet import cas_url
 from modelplaza.api.receive import receive_blob
-from modelplaza.api.sendfile import ContentResponse
+from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
-from modelplaza.hub.content import Opened
 from modelplaza.xet import cas, reconstruction, tokens
 
 router = APIRouter(prefix="/cas")
@@ -117,7 +116,5 @@ def get_xorb(request: Request, xorb_hash: str, sig: str = "") -> Response:
     headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
     if byte_range is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    opened = Opened(
-        size, start, end, plaza.xorbs.path(xorb_hash), plaza.xorbs.read_range(xorb_hash, start, end)
-    )
-    return ContentResponse(opened, status_code=206 if byte_range else 200, headers=headers)
+    delivery = plaza.xorbs.deliver(xorb_hash, start, end)
+    return delivery_response(delivery, status_code=206 if byte_range else 200, headers=headers)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from modelplaza.data.tables import SeekableFile
 from modelplaza.hub.content import Contents
+from modelplaza.storage import LocalFile
 
 # Bytes fetched per range request; pyarrow's reads are small and many.
 READ_AHEAD = 1 << 20
@@ -48,10 +49,10 @@ class RangeFile(io.RawIOBase):
             end = min(self._position + len(buffer), self._size)
             if end <= self._position:
                 return 0
-            opened = self._contents.open(self._session, self._sha256, self._position, end - 1)
+            chunks = self._contents.read_range(self._session, self._sha256, self._position, end - 1)
             view = memoryview(buffer)
             filled = 0
-            for chunk in opened.chunks:
+            for chunk in chunks:
                 view[filled : filled + len(chunk)] = chunk
                 filled += len(chunk)
             self._position += filled
@@ -63,6 +64,6 @@ def open_file(contents: Contents, session: Session, sha256: str) -> SeekableFile
     """The file, open for reading and seeking; the caller closes it. FileNotFoundError when the
     plaza holds no bytes for it."""
     first = contents.open(session, sha256, 0, 0)
-    if first.path is not None:
-        return pa.OSFile(str(first.path))
+    if isinstance(first.delivery, LocalFile):
+        return pa.OSFile(str(first.delivery.path))
     return io.BufferedReader(RangeFile(contents, session, sha256, first.size), READ_AHEAD)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import XetFile
-from modelplaza.storage import LocalBlobStore
+from modelplaza.storage import BlobStore, Delivery, Stream
 from modelplaza.xet import reader
 
 CHUNK = 4 << 20
@@ -21,23 +20,28 @@ CHUNK = 4 << 20
 
 @dataclass(frozen=True)
 class Opened:
-    """Bytes ``start..end`` (inclusive) of a file of ``size`` bytes, read as ``chunks`` is
-    consumed. ``path`` is the whole blob on disk, when there is one, for zero-copy sending."""
+    """Bytes ``start..end`` (inclusive) of a file of ``size`` bytes, and how to send them: the
+    blob store's answer for a whole blob, a stream rebuilt from chunks for a Xet file."""
 
     size: int
     start: int
     end: int
-    path: Path | None
-    chunks: Iterator[bytes]
+    delivery: Delivery
 
 
 class Contents:
-    def __init__(self, blobs: LocalBlobStore, xorbs: LocalBlobStore) -> None:
+    def __init__(self, blobs: BlobStore, xorbs: BlobStore) -> None:
         self.blobs = blobs
         self.xorbs = xorbs
 
     def _xet_file(self, session: Session, sha256: str) -> XetFile | None:
         return session.scalars(select(XetFile).where(XetFile.sha256 == sha256).limit(1)).first()
+
+    def _required_xet_file(self, session: Session, sha256: str) -> XetFile:
+        xet_file = self._xet_file(session, sha256)
+        if xet_file is None:
+            raise FileNotFoundError(f"No content is held for sha256 {sha256}")
+        return xet_file
 
     def xet_hashes(self, session: Session, sha256s: set[str]) -> dict[str, str]:
         """The Xet file hash of each of these files that was uploaded through Xet."""
@@ -52,19 +56,30 @@ class Contents:
     def open(
         self, session: Session, sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK
     ) -> Opened:
-        """The file's bytes ``start..end`` (the whole file by default). Chunk locations are
-        looked up with ``session``; the bytes may be read after it has closed."""
+        """The file's bytes ``start..end`` (the whole file by default), ready to send. Chunk
+        locations are looked up with ``session``; the bytes may be sent after it has closed."""
         if self.blobs.exists(sha256):
             size = self.blobs.size(sha256)
             end = size - 1 if end is None else end
-            chunks = self.blobs.read_range(sha256, start, end, chunk_size)
-            return Opened(size, start, end, self.blobs.path(sha256), chunks)
-        xet_file = self._xet_file(session, sha256)
-        if xet_file is None:
-            raise FileNotFoundError(f"No content is held for sha256 {sha256}")
+            return Opened(size, start, end, self.blobs.deliver(sha256, start, end))
+        xet_file = self._required_xet_file(session, sha256)
         end = xet_file.size - 1 if end is None else end
         chunks = reader.read_range(session, self.xorbs, xet_file.terms, start, end, chunk_size)
-        return Opened(xet_file.size, start, end, None, chunks)
+        return Opened(xet_file.size, start, end, Stream(chunks))
+
+    def read_range(
+        self, session: Session, sha256: str, start: int, end: int, chunk_size: int = CHUNK
+    ) -> Iterator[bytes]:
+        """The file's bytes ``start..end``, to read here; as ``open``, they outlive ``session``."""
+        if self.blobs.exists(sha256):
+            return self.blobs.read_range(sha256, start, end, chunk_size)
+        xet_file = self._required_xet_file(session, sha256)
+        return reader.read_range(session, self.xorbs, xet_file.terms, start, end, chunk_size)
+
+    def size(self, session: Session, sha256: str) -> int:
+        if self.blobs.exists(sha256):
+            return self.blobs.size(sha256)
+        return self._required_xet_file(session, sha256).size
 
     def read_bytes(self, session: Session, sha256: str) -> bytes:
-        return b"".join(self.open(session, sha256).chunks)
+        return b"".join(self.read_range(session, sha256, 0, self.size(session, sha256) - 1))

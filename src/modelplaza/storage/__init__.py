@@ -1,5 +1,16 @@
-from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobStore, BlobTooLarge, BlobWriter, KeyedWriter
-from modelplaza.storage.local import LocalBlobStore
+from modelplaza.storage.base import (
+    BlobInfo,
+    BlobMismatch,
+    BlobStore,
+    BlobTooLarge,
+    BlobWriter,
+    Delivery,
+    KeyedWriter,
+    LocalFile,
+    Redirect,
+    StoredObject,
+    Stream,
+)
 
 __all__ = [
     "BlobInfo",
@@ -7,6 +18,10 @@ __all__ = [
     "BlobStore",
     "BlobTooLarge",
     "BlobWriter",
+    "Delivery",
     "KeyedWriter",
-    "LocalBlobStore",
+    "LocalFile",
+    "Redirect",
+    "StoredObject",
+    "Stream",
 ]

@@ -1,16 +1,42 @@
-"""The blob store interface: content addressed by sha256, shared by every repo."""
+"""The blob store interface: bytes kept under a key (a sha256, or a key the caller derived
+from the content, such as a Xet xorb hash), shared by every repo.
+
+Every caller reaches stored bytes through this interface only; a store is chosen by settings
+(see ``modelplaza.storage.factory``) and proven by the shared contract tests. Keys are 64
+lowercase hex digits; any other key is refused with ValueError. A missing key raises
+FileNotFoundError. Byte ranges are ``start..end`` with ``end`` inclusive; an end past the last
+byte stops at the last byte."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO, Protocol
+
+KEY_LENGTH = 64
+
+
+def check_key(key: str) -> str:
+    if len(key) != KEY_LENGTH or any(c not in "0123456789abcdef" for c in key):
+        raise ValueError(f"not a sha256: {key!r}")
+    return key
 
 
 @dataclass(frozen=True)
 class BlobInfo:
     sha256: str
     size: int
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object a store holds, as a listing gives it (for garbage collection)."""
+
+    key: str
+    size: int
+    modified: datetime  # aware, UTC
 
 
 class BlobMismatch(ValueError):
@@ -21,15 +47,57 @@ class BlobTooLarge(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Redirect:
+    """Send the client to ``url``, which serves the same bytes (a presigned object URL)."""
+
+    url: str
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """The bytes are ``length`` bytes from ``offset`` of a file on this host: send them with
+    zero copy. ``path`` is the whole stored object."""
+
+    path: Path
+    offset: int
+    length: int
+
+    def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The bytes, read in pieces as the iterator is consumed."""
+        with open(self.path, "rb") as file:
+            file.seek(self.offset)
+            remaining = self.length
+            while remaining > 0:
+                chunk = file.read(min(chunk_size, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                yield chunk
+
+
+@dataclass(frozen=True)
+class Stream:
+    """The bytes as pieces to pass on, read as ``chunks`` is consumed."""
+
+    chunks: Iterator[bytes]
+
+
+# How a byte range reaches a client: where to redirect, a local file, or a stream.
+Delivery = Redirect | LocalFile | Stream
+
+
 class BlobWriter(Protocol):
     """Receives a blob's bytes in pieces; nothing is visible until ``finish`` succeeds."""
 
-    def write(self, chunk: bytes) -> None: ...
+    def write(self, chunk: bytes) -> None:
+        """Take more bytes; BlobTooLarge, keeping nothing, past the writer's ``max_size``."""
 
     def finish(self, expected_sha256: str | None = None, expected_size: int | None = None) -> BlobInfo:
         """Make the blob visible under its sha256, or raise BlobMismatch and keep nothing."""
 
-    def abort(self) -> None: ...
+    def abort(self) -> None:
+        """Drop what was written; harmless after ``finish`` or a second time."""
 
 
 class KeyedWriter(Protocol):
@@ -44,25 +112,37 @@ class KeyedWriter(Protocol):
 
 
 class BlobStore(Protocol):
-    def writer(self, max_size: int | None = None) -> BlobWriter: ...
+    def writer(self, max_size: int | None = None) -> BlobWriter:
+        """Put a stream: its bytes go in with ``write``, ``finish`` names them by their sha256."""
 
     def keyed_writer(self, max_size: int | None = None) -> KeyedWriter: ...
 
     def put_bytes(self, data: bytes) -> BlobInfo: ...
 
     def put_keyed(self, key: str, data: bytes) -> bool:
-        """Store bytes under a content-derived key other than their sha256."""
+        """Store bytes under a content-derived key other than their sha256; False when held."""
 
-    def exists(self, sha256: str) -> bool: ...
+    def exists(self, key: str) -> bool: ...
 
-    def size(self, sha256: str) -> int: ...
+    def size(self, key: str) -> int: ...
 
-    def read_range(self, sha256: str, start: int, end: int, chunk_size: int) -> Iterator[bytes]:
-        """Yield bytes ``start..end`` (inclusive) of the blob."""
+    def read_range(self, key: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """Bytes ``start..end`` of the object, in pieces of at most ``chunk_size``."""
 
-    def read_bytes(self, sha256: str) -> bytes: ...
+    def read_bytes(self, key: str) -> bytes: ...
 
-    def open(self, sha256: str) -> BinaryIO:
-        """The stored file, open for reading and seeking."""
+    def open(self, key: str) -> BinaryIO:
+        """The object, open for reading and seeking; the caller closes it."""
 
-    def delete(self, sha256: str) -> None: ...
+    def deliver(self, key: str, start: int = 0, end: int | None = None) -> Delivery:
+        """How to send bytes ``start..end`` (to the last byte by default) to a client."""
+
+    def delete(self, key: str) -> None:
+        """Remove the object; harmless when it is gone already."""
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every object held, in no particular order."""
+
+    def sweep_incomplete(self, older_than: datetime, *, dry_run: bool = False) -> int:
+        """Drop uploads begun before ``older_than`` and never finished (left by a crash); how
+        many there were. ``dry_run`` only counts them."""

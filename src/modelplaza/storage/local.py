@@ -1,4 +1,5 @@
-"""Blobs as files on local disk, under ``<root>/<aa>/<bb>/<sha256>``."""
+"""Blobs as files on local disk, under ``<root>/<aa>/<bb>/<key>``; uploads in progress are
+temporary files in ``<root>/tmp`` until they are whole and right."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from modelplaza.storage.base import BlobInfo, BlobMismatch, BlobTooLarge
+from modelplaza.storage.base import (
+    BlobInfo,
+    BlobMismatch,
+    BlobTooLarge,
+    LocalFile,
+    StoredObject,
+    check_key,
+)
 
 
 class _TempFile:
@@ -19,7 +28,7 @@ class _TempFile:
         self._store = store
         self._max_size = max_size
         self._size = 0
-        fd, name = tempfile.mkstemp(dir=store.tmp_dir, prefix="upload-")
+        fd, name = tempfile.mkstemp(dir=store._tmp_dir, prefix="upload-")
         self._file = os.fdopen(fd, "wb", buffering=0)
         self._tmp_path = Path(name)
 
@@ -44,7 +53,7 @@ class _TempFile:
 class LocalKeyedWriter(_TempFile):
     def finish(self, key: str) -> bool:
         try:
-            if self._store.exists(key):
+            if self._store._held(key):
                 return False
             self._keep(key)
             return True
@@ -76,21 +85,20 @@ class LocalBlobWriter(_TempFile):
 
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
-        self.root = Path(root)
-        self.tmp_dir = self.root / "tmp"
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._root = Path(root)
+        self._tmp_dir = self._root / "tmp"
+        self._tmp_dir.mkdir(parents=True, exist_ok=True)
 
-    def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise ValueError(f"not a sha256: {sha256!r}")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+    def _path(self, key: str) -> Path:
+        check_key(key)
+        return self._root / key[:2] / key[2:4] / key
 
     def writer(self, max_size: int | None = None) -> LocalBlobWriter:
         return LocalBlobWriter(self, max_size)
 
     def put_bytes(self, data: bytes) -> BlobInfo:
         sha256 = hashlib.sha256(data).hexdigest()
-        if self.exists(sha256):
+        if self._held(sha256):
             return BlobInfo(sha256, len(data))
         writer = self.writer()
         writer.write(data)
@@ -100,18 +108,16 @@ class LocalBlobStore:
         return LocalKeyedWriter(self, max_size)
 
     def put_keyed(self, key: str, data: bytes) -> bool:
-        """Store ``data`` under a key the caller derived from it (a Xet xorb hash, say);
-        False when that key is held already."""
-        if self.exists(key):
+        if self._held(key):
             return False
         writer = self.keyed_writer()
         writer.write(data)
         return writer.finish(key)
 
-    def _adopt(self, tmp_path: Path, sha256: str) -> None:
-        target = self.path(sha256)
-        if target.exists():
+    def _adopt(self, tmp_path: Path, key: str) -> None:
+        if self._held(key):
             return  # Same content already stored: deduplicated.
+        target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp_path, target)
         dir_fd = os.open(target.parent, os.O_RDONLY)
@@ -120,28 +126,57 @@ class LocalBlobStore:
         finally:
             os.close(dir_fd)
 
-    def exists(self, sha256: str) -> bool:
-        return self.path(sha256).is_file()
+    def _held(self, key: str) -> bool:
+        """Whether the object is stored; if so it is made young again, as when it was written,
+        so that garbage collection does not take it for an old object that nothing records."""
+        try:
+            os.utime(self._path(key))
+        except FileNotFoundError:
+            return False
+        return True
 
-    def size(self, sha256: str) -> int:
-        return self.path(sha256).stat().st_size
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
 
-    def read_range(self, sha256: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        with open(self.path(sha256), "rb") as file:
-            file.seek(start)
-            remaining = end - start + 1
-            while remaining > 0:
-                chunk = file.read(min(chunk_size, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                yield chunk
+    def size(self, key: str) -> int:
+        return self._path(key).stat().st_size
 
-    def read_bytes(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+    def read_range(self, key: str, start: int, end: int, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        return self.deliver(key, start, end).chunks(chunk_size)
 
-    def open(self, sha256: str) -> BinaryIO:
-        return open(self.path(sha256), "rb")
+    def read_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
 
-    def delete(self, sha256: str) -> None:
-        self.path(sha256).unlink(missing_ok=True)
+    def open(self, key: str) -> BinaryIO:
+        return open(self._path(key), "rb")
+
+    def deliver(self, key: str, start: int = 0, end: int | None = None) -> LocalFile:
+        path = self._path(key)
+        last = path.stat().st_size - 1
+        end = last if end is None else min(end, last)
+        return LocalFile(path, start, max(end - start + 1, 0))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def objects(self) -> Iterator[StoredObject]:
+        for path in self._root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+            stat = _stat(path)
+            if stat is not None:
+                yield StoredObject(path.name, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC))
+
+    def sweep_incomplete(self, older_than: datetime, *, dry_run: bool = False) -> int:
+        cutoff = older_than.timestamp()
+        stale = [p for p in self._tmp_dir.iterdir() if (stat := _stat(p)) and stat.st_mtime < cutoff]
+        if not dry_run:
+            for path in stale:
+                path.unlink(missing_ok=True)
+        return len(stale)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    """The file's status; None when it went away meanwhile (deleted, or an upload finished)."""
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return None

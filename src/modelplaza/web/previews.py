@@ -35,8 +35,7 @@ def read_text(session: Session, contents: Contents, entry: FileEntry, limit: int
     if entry.size == 0:
         return Preview("text")
     truncated = entry.size > limit
-    opened = contents.open(session, entry.sha256, 0, min(entry.size, limit) - 1)
-    data = b"".join(opened.chunks)
+    data = b"".join(contents.read_range(session, entry.sha256, 0, min(entry.size, limit) - 1))
     if b"\x00" in data[:SNIFF]:
         return Preview("binary")
     # Incremental decoding drops a character cut in half by the limit instead of mangling it.

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
-from modelplaza.api.sendfile import ContentResponse
+from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Repo
 from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
@@ -89,7 +89,7 @@ def _serve(request: Request, principal: Principal, target: RepoPath, revision: s
         return Response(status_code=status, headers=headers, media_type="application/octet-stream")
     with plaza.db.read() as session:
         opened = plaza.contents.open(session, entry.sha256, start, end)
-    return ContentResponse(opened, status_code=status, headers=headers)
+    return delivery_response(opened.delivery, status_code=status, headers=headers)
 
 
 def _file_repo(namespace: str, name: str, repo_type: str) -> RepoPath:
