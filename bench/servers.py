@@ -142,9 +142,16 @@ class PlazaProcess:
     process: subprocess.Popen
 
     def blob_path(self, sha256: str) -> Path:
-        from modelplaza.storage import LocalBlobStore
+        """Where the plaza keeps the blob, for nginx to serve the same file: only a store that
+        delivers local files has such a place."""
+        from modelplaza.config import Settings
+        from modelplaza.storage import LocalFile
+        from modelplaza.storage.factory import open_store
 
-        return LocalBlobStore(self.data_dir / "blobs").path(sha256)
+        delivery = open_store(Settings(data_dir=self.data_dir), "blobs").deliver(sha256)
+        if not isinstance(delivery, LocalFile):
+            raise SystemExit("the nginx comparison needs a store that keeps blobs in local files")
+        return delivery.path
 
 
 def start_plaza(ws: Workspace) -> PlazaProcess:

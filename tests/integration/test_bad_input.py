@@ -31,6 +31,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
+from tests.integration.stored import store, unfinished_uploads
 from tests.plaza_server import MAX_FILE_SIZE
 
 INVALID_CREDENTIALS = "Invalid credentials in Authorization header"
@@ -93,12 +94,8 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _blob_path(plaza, oid: str):
-    return plaza.data_dir / "blobs" / oid[:2] / oid[2:4] / oid
-
-
-def _tmp_files(plaza) -> list:
-    return list((plaza.data_dir / "blobs" / "tmp").iterdir())
+def _held(plaza, oid: str) -> bool:
+    return store(plaza, "blobs").exists(oid)
 
 
 def _wait_for(condition, seconds: float = 10.0) -> bool:
@@ -418,14 +415,14 @@ def test_lfs_upload_with_the_wrong_sha256_stores_nothing(plaza, api, repo_id):
     actions = _upload_actions(plaza, repo_id, oid, len(declared))
     response = httpx.put(actions["upload"]["href"], content=sent)
     _assert_clean_error(response, 400, "sha256")
-    assert not _blob_path(plaza, oid).exists()
-    assert not _blob_path(plaza, _sha256(sent)).exists()
-    assert _wait_for(lambda: _tmp_files(plaza) == [])
+    assert not _held(plaza, oid)
+    assert not _held(plaza, _sha256(sent))
+    assert _wait_for(lambda: unfinished_uploads(plaza, "blobs") == 0)
     assert _verify(plaza, actions, oid, len(declared)).status_code == 404
     # The same link still takes the right bytes afterwards.
     assert httpx.put(actions["upload"]["href"], content=declared).status_code == 200
     assert _verify(plaza, actions, oid, len(declared)).status_code == 200
-    assert _blob_path(plaza, oid).read_bytes() == declared
+    assert store(plaza, "blobs").read_bytes(oid) == declared
 
 
 @pytest.mark.parametrize("delta", [-1, +1])
@@ -436,9 +433,9 @@ def test_lfs_upload_with_the_wrong_size_stores_nothing(plaza, repo_id, delta):
     sent = declared[:-1] if delta < 0 else declared + b"!"
     response = httpx.put(actions["upload"]["href"], content=sent)
     _assert_clean_error(response, 400, "Upload refused")
-    assert not _blob_path(plaza, oid).exists()
-    assert not _blob_path(plaza, _sha256(sent)).exists()
-    assert _wait_for(lambda: _tmp_files(plaza) == [])
+    assert not _held(plaza, oid)
+    assert not _held(plaza, _sha256(sent))
+    assert _wait_for(lambda: unfinished_uploads(plaza, "blobs") == 0)
     assert _verify(plaza, actions, oid, len(declared)).status_code == 404
 
 
@@ -449,7 +446,7 @@ def test_forged_upload_link_is_refused(plaza, repo_id):
     for link in (f"{body}.{mac[:-2]}xx", "garbage", f"{body}."):
         response = httpx.put(f"{plaza.url}/api/lfs/objects/{link}", content=b"forged")
         _assert_clean_error(response, 404, "link")
-    assert not _blob_path(plaza, _sha256(b"forged")).exists()
+    assert not _held(plaza, _sha256(b"forged"))
 
 
 def test_commit_naming_an_object_never_uploaded_is_refused(plaza, api, repo_id):
@@ -497,7 +494,7 @@ def test_upload_cut_off_in_the_middle_leaves_nothing(plaza, api, repo_id):
     data = bytes(range(256)) * (size // 256)
     oid = _sha256(data)
     href = urlsplit(_upload_actions(plaza, repo_id, oid, size)["upload"]["href"])
-    assert _tmp_files(plaza) == []
+    assert unfinished_uploads(plaza, "blobs") == 0
     with socket.create_connection((href.hostname, href.port), timeout=10) as sock:
         request = (
             f"PUT {href.path} HTTP/1.1\r\nHost: {href.netloc}\r\n"
@@ -505,9 +502,9 @@ def test_upload_cut_off_in_the_middle_leaves_nothing(plaza, api, repo_id):
         )
         sock.sendall(request.encode() + data[: size // 2])
         # The server is mid-way: its temporary file exists.
-        assert _wait_for(lambda: len(_tmp_files(plaza)) == 1)
-    assert _wait_for(lambda: _tmp_files(plaza) == [])
-    assert not _blob_path(plaza, oid).exists()
+        assert _wait_for(lambda: unfinished_uploads(plaza, "blobs") == 1)
+    assert _wait_for(lambda: unfinished_uploads(plaza, "blobs") == 0)
+    assert not _held(plaza, oid)
     assert (
         _verify(
             plaza, {"verify": {"href": f"{plaza.url}/{repo_id}.git/info/lfs/verify"}}, oid, size

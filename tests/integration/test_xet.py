@@ -14,7 +14,8 @@ from huggingface_hub import HfApi, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
 from modelplaza.xet.xorb import parse_xorb
-from tests.integration.xet_helpers import cas_token, named_xorb, stored_bytes, stored_files
+from tests.integration.stored import store, stored_bytes, stored_keys, unfinished_uploads
+from tests.integration.xet_helpers import cas_token, named_xorb
 
 MB = 1024 * 1024
 
@@ -59,12 +60,11 @@ def test_changed_region_sends_only_new_chunks(plaza, api, repo_name, tmp_path):
     source = tmp_path / "model.safetensors"
     source.write_bytes(data)
     api.upload_file(path_or_fileobj=str(source), path_in_repo="model.safetensors", repo_id=repo_id)
-    xorbs = plaza.data_dir / "xorbs"
-    before = stored_bytes(xorbs)
+    before = stored_bytes(plaza, "xorbs")
     data[12 * MB : 12 * MB + 256 * 1024] = random_bytes(256 * 1024, seed=3)
     source.write_bytes(data)
     api.upload_file(path_or_fileobj=str(source), path_in_repo="model.safetensors", repo_id=repo_id)
-    grown = stored_bytes(xorbs) - before
+    grown = stored_bytes(plaza, "xorbs") - before
     assert 0 < grown < 4 * MB, f"the CAS received {grown} new bytes for a 256 KiB change"
     path = hf_hub_download(repo_id, "model.safetensors", token=api.token, cache_dir=tmp_path / "cache")
     assert Path(path).read_bytes() == bytes(data)
@@ -76,11 +76,11 @@ def test_same_content_in_two_repos_is_stored_once(plaza, api, repo_name, tmp_pat
     source.write_bytes(data)
     api.create_repo(f"alice/{repo_name}-a")
     api.upload_file(path_or_fileobj=str(source), path_in_repo="data.bin", repo_id=f"alice/{repo_name}-a")
-    xorbs, blobs = stored_bytes(plaza.data_dir / "xorbs"), stored_bytes(plaza.data_dir / "blobs")
+    xorbs, blobs = stored_bytes(plaza, "xorbs"), stored_bytes(plaza, "blobs")
     api.create_repo(f"alice/{repo_name}-b")
     api.upload_file(path_or_fileobj=str(source), path_in_repo="data.bin", repo_id=f"alice/{repo_name}-b")
-    assert stored_bytes(plaza.data_dir / "xorbs") == xorbs
-    assert stored_bytes(plaza.data_dir / "blobs") == blobs
+    assert stored_bytes(plaza, "xorbs") == xorbs
+    assert stored_bytes(plaza, "blobs") == blobs
 
 
 def test_hf_file_system_reads_xet_uploads(api, repo_name, tmp_path):
@@ -127,14 +127,14 @@ def test_xorb_whose_bytes_do_not_match_its_hash_is_refused(plaza, write_token):
     _, other = named_xorb([b"c" * 9000])
     answer = _post(write_token, f"/v1/xorbs/default/{name}", other)
     assert answer.status_code == 400 and "hashes to" in answer.json()["error"]
-    assert not any((plaza.data_dir / "xorbs").rglob(name))
+    assert not store(plaza, "xorbs").exists(name)
 
 
 def test_truncated_xorb_is_refused(plaza, write_token):
     name, body = named_xorb([os.urandom(20000)])
     answer = _post(write_token, f"/v1/xorbs/default/{name}", body[:-100])
     assert answer.status_code == 400 and "Invalid xorb" in answer.json()["error"]
-    assert not any((plaza.data_dir / "xorbs").rglob(name))
+    assert not store(plaza, "xorbs").exists(name)
 
 
 def test_xorb_with_a_bad_chunk_after_good_ones_is_refused(plaza, write_token):
@@ -142,8 +142,8 @@ def test_xorb_with_a_bad_chunk_after_good_ones_is_refused(plaza, write_token):
     broken = body + b"\x07" + body[1:9]  # a 41st chunk header with version 7
     answer = _post(write_token, f"/v1/xorbs/default/{name}", broken)
     assert answer.status_code == 400 and "chunk 40" in answer.json()["error"]
-    assert not any((plaza.data_dir / "xorbs").rglob(name))
-    assert not any((plaza.data_dir / "xorbs" / "tmp").iterdir())
+    assert not store(plaza, "xorbs").exists(name)
+    assert unfinished_uploads(plaza, "xorbs") == 0
 
 
 def test_xorb_over_the_size_limit_is_refused(plaza, write_token):
@@ -153,8 +153,8 @@ def test_xorb_over_the_size_limit_is_refused(plaza, write_token):
     assert len(body) > MAX_XORB_SIZE
     answer = _post(write_token, f"/v1/xorbs/default/{name}", body)
     assert answer.status_code == 413 and str(MAX_XORB_SIZE) in answer.json()["error"]
-    assert not any((plaza.data_dir / "xorbs").rglob(name))
-    assert not any((plaza.data_dir / "xorbs" / "tmp").iterdir())
+    assert not store(plaza, "xorbs").exists(name)
+    assert unfinished_uploads(plaza, "xorbs") == 0
 
 
 def test_xorb_upload_is_idempotent(write_token):
@@ -286,16 +286,12 @@ def test_datasets_push_to_hub_and_load_with_xet(api, repo_name, tmp_path):
 # --- files kept as chunks only, rebuilt on read ----------------------------------------------
 
 
-def _blob_path(plaza, sha256: str) -> Path:
-    return plaza.data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
-
-
-def _chunk_edges(data: bytes, xorb_files: set[Path]) -> list[int]:
+def _chunk_edges(plaza, data: bytes, xorbs: set[str]) -> list[int]:
     """Where the chunks of newly stored xorbs start in ``data`` (random, so each is unique)."""
 
     edges = set()
-    for path in xorb_files:
-        for chunk in parse_xorb(path.read_bytes()):
+    for key in xorbs:
+        for chunk in parse_xorb(store(plaza, "xorbs").read_bytes(key)):
             at = data.find(chunk.data)
             if at >= 0:
                 edges.add(at)
@@ -331,14 +327,14 @@ def test_xet_upload_is_kept_as_chunks_and_read_exactly(plaza, api, repo_name, tm
     api.create_repo(repo_id)
     data = random_bytes(8 * MB + 12_345, seed=20)
     sha256 = hashlib.sha256(data).hexdigest()
-    before = stored_files(plaza.data_dir / "xorbs")
+    before = stored_keys(plaza, "xorbs")
     api.upload_file(path_or_fileobj=_file(tmp_path, data), path_in_repo="w.bin", repo_id=repo_id)
-    new_xorbs = stored_files(plaza.data_dir / "xorbs") - before
-    assert new_xorbs and not _blob_path(plaza, sha256).exists()
+    new_xorbs = stored_keys(plaza, "xorbs") - before
+    assert new_xorbs and not store(plaza, "blobs").exists(sha256)
     path = hf_hub_download(repo_id, "w.bin", token=api.token, cache_dir=tmp_path / "cache")
     assert Path(path).read_bytes() == data
 
-    edges = _chunk_edges(data, new_xorbs)
+    edges = _chunk_edges(plaza, data, new_xorbs)
     assert len(edges) > 50
     _check_ranges(api, repo_id, "main", "w.bin", data, edges, seed=21)
     whole = _get(api, repo_id, "main", "w.bin", None)
@@ -363,7 +359,7 @@ def test_lfs_clients_get_xet_uploads_from_chunks(plaza, api, repo_name, tmp_path
     data = random_bytes(3 * MB, seed=22)
     oid = hashlib.sha256(data).hexdigest()
     api.upload_file(path_or_fileobj=_file(tmp_path, data), path_in_repo="w.bin", repo_id=repo_id)
-    assert not _blob_path(plaza, oid).exists()
+    assert not store(plaza, "blobs").exists(oid)
     batch_url = f"{plaza.url}/{repo_id}.git/info/lfs/objects/batch"
     auth = {"Authorization": f"Bearer {api.token}"}
     objects = [{"oid": oid, "size": len(data)}]
@@ -396,12 +392,12 @@ def test_readme_and_gitattributes_uploaded_through_xet_are_read(plaza, api, repo
     info = api.model_info(repo_id, files_metadata=True)
     entries = {s.rfilename: s for s in info.siblings}
     assert entries["README.md"].lfs is not None
-    assert not _blob_path(plaza, hashlib.sha256(readme).hexdigest()).exists()
+    assert not store(plaza, "blobs").exists(hashlib.sha256(readme).hexdigest())
     assert info.card_data["license"] == "apache-2.0" and "chunked" in info.tags
 
     rules += lfs_line.format("*.txt")
     api.upload_file(path_or_fileobj=rules.encode(), path_in_repo=".gitattributes", repo_id=repo_id)
-    assert not _blob_path(plaza, hashlib.sha256(rules.encode()).hexdigest()).exists()
+    assert not store(plaza, "blobs").exists(hashlib.sha256(rules.encode()).hexdigest())
     assert _preupload_mode(api, repo_id, "notes.txt", b"plain text") == "lfs"
     assert _preupload_mode(api, repo_id, "notes.json", b"{}") == "regular"
 
@@ -413,8 +409,7 @@ def test_ten_revisions_with_one_region_changed_store_little_more_than_one_copy(
     api.create_repo(repo_id)
     size, region = 8 * MB, 64 * 1024
     data = bytearray(random_bytes(size, seed=30))
-    xorbs = plaza.data_dir / "xorbs"
-    before, blobs_before = stored_bytes(xorbs), stored_bytes(plaza.data_dir / "blobs")
+    before, blobs_before = stored_bytes(plaza, "xorbs"), stored_bytes(plaza, "blobs")
     revisions = []
     for number in range(10):
         if number:
@@ -424,9 +419,9 @@ def test_ten_revisions_with_one_region_changed_store_little_more_than_one_copy(
             path_or_fileobj=_file(tmp_path, bytes(data)), path_in_repo="model.bin", repo_id=repo_id
         )
         revisions.append((commit.oid, bytes(data)))
-    grown = stored_bytes(xorbs) - before
+    grown = stored_bytes(plaza, "xorbs") - before
     assert grown < 1.5 * size, f"ten revisions took {grown / size:.2f} copies in xorbs"
-    assert stored_bytes(plaza.data_dir / "blobs") == blobs_before
+    assert stored_bytes(plaza, "blobs") == blobs_before
     for oid, content in (revisions[0], revisions[4], revisions[-1]):
         path = hf_hub_download(repo_id, "model.bin", revision=oid, token=api.token, cache_dir=tmp_path / "c")
         assert Path(path).read_bytes() == content

@@ -1,8 +1,6 @@
-"""What the Xet tests share: CAS tokens, xorbs built with their names, files on disk."""
+"""What the Xet tests share: CAS tokens, and xorbs built with their names."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import httpx
 
@@ -24,14 +22,3 @@ def cas_token(server, repo_id: str, *, write: bool = True) -> dict:
 def named_xorb(chunks: list[bytes]) -> tuple[str, bytes]:
     """A serialized xorb and the hash string it is uploaded under."""
     return hash_to_hex(xorb_hash([(chunk_hash(c), len(c)) for c in chunks])), serialize_xorb(chunks)
-
-
-def stored_files(folder: Path) -> set[Path]:
-    """The objects a store holds, leaving out uploads still in its tmp folder."""
-    if not folder.exists():
-        return set()
-    return {p for p in folder.rglob("*") if p.is_file() and "tmp" not in p.relative_to(folder).parts}
-
-
-def stored_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in stored_files(folder))
