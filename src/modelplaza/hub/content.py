@@ -70,7 +70,8 @@ class Contents:
     def read_range(
         self, session: Session, sha256: str, start: int, end: int, chunk_size: int = CHUNK
     ) -> Iterator[bytes]:
-        """The file's bytes ``start..end``, to read here; as ``open``, they outlive ``session``."""
+        """The file's bytes ``start..end``, to read here; as with ``open``, they may be read
+        after ``session`` has closed."""
         if self.blobs.exists(sha256):
             return self.blobs.read_range(sha256, start, end, chunk_size)
         xet_file = self._required_xet_file(session, sha256)
