@@ -28,14 +28,13 @@ def login_page(request: Request, next: str = "/") -> Response:
 def login(request: Request, form: PostedForm) -> Response:
     name, target = form_text(form, "username").strip(), safe_next(form_text(form, "next"))
     plaza = get_plaza(request)
-    wait = plaza.logins.retry_after(name)
+    wait = plaza.logins.attempt(name)
     if wait:
         error = f"Too many failed logins for this name: try again in {wait // 60 + 1} minutes."
         return render(request, "accounts/login.html", status=429, next=target, username=name, error=error)
     with plaza.db.read() as session:
         account = check_password(session, name, form_text(form, "password"))
     if account is None:
-        plaza.logins.failed(name)
         # The same words whether the name exists or not.
         error = "Incorrect username or password."
         return render(request, "accounts/login.html", status=401, next=target, username=name, error=error)
