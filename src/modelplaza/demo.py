@@ -168,9 +168,10 @@ def _publish(plaza: Plaza, repo_type: str, name: str, files: dict[str, bytes], m
 def seed(settings: Settings) -> None:
     plaza = Plaza(settings).migrate()
     token_file = settings.data_dir / "demo-token"
+    password_hash = accounts.new_password(DEMO_PASSWORD)
     with plaza.db.write() as session:
         if accounts.find_account(session, DEMO_USER) is None:
-            accounts.create_user(session, DEMO_USER, DEMO_PASSWORD, is_admin=True)
+            accounts.create_user(session, DEMO_USER, password_hash, is_admin=True)
             token_file.write_text(accounts.create_token(session, DEMO_USER, "demo", write=True) + "\n")
     folder = _model_folder()
     if folder is not None:

@@ -6,7 +6,6 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import bearer_token, get_plaza
 from modelplaza.api.hf.resolve import parse_range
@@ -15,6 +14,7 @@ from modelplaza.api.receive import receive_blob
 from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
+from modelplaza.http.threads import in_thread
 from modelplaza.xet import cas, reconstruction, tokens
 
 router = APIRouter(prefix="/cas")
@@ -54,12 +54,12 @@ def _store_xorb(request: Request, upload: cas.XorbUpload) -> bool:
 @router.post("/v1/xorbs/default/{xorb_hash}")
 async def upload_xorb(request: Request, xorb_hash: str) -> JSONResponse:
     _grant(request, write=True)
-    upload = cas.XorbUpload(get_plaza(request).xorbs, xorb_hash)
+    upload = await in_thread(cas.XorbUpload, get_plaza(request).xorbs, xorb_hash)
     try:
         await receive_blob(request, upload)
-        inserted = await run_in_threadpool(_store_xorb, request, upload)
+        inserted = await in_thread(_store_xorb, request, upload)
     finally:
-        upload.abort()
+        upload.abort()  # Also on cancellation, which no thread could be awaited for.
     return JSONResponse({"was_inserted": inserted})
 
 
@@ -76,7 +76,7 @@ def _register_shard(request: Request, body: bytes) -> list[str]:
 async def upload_shard(request: Request) -> JSONResponse:
     _grant(request, write=True)
     body = await request.body()
-    await run_in_threadpool(_register_shard, request, body)
+    await in_thread(_register_shard, request, body)
     return JSONResponse({"result": 1})
 
 

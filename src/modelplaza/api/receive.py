@@ -6,8 +6,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+
+from modelplaza.http.threads import in_thread
 
 BATCH = 4 << 20
 
@@ -26,7 +27,7 @@ async def receive_blob(request: Request, writer: Sink) -> None:
         async for batch in _batches(request.stream(), BATCH):
             if writing is not None:
                 await writing
-            writing = asyncio.ensure_future(run_in_threadpool(_write_all, writer, batch))
+            writing = asyncio.ensure_future(in_thread(_write_all, writer, batch))
     finally:
         # Never leave a thread writing to a file the caller may abort next.
         if writing is not None:

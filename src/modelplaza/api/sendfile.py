@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from modelplaza.http.threads import in_thread
 from modelplaza.storage import Delivery, LocalFile, Redirect, Stream
 
 ZEROCOPY = "http.response.zerocopy"
@@ -52,7 +53,7 @@ class ContentResponse(StreamingResponse):
         if self.path is None or ZEROCOPY not in scope.get("extensions", {}) or self.count <= 0:
             await super().__call__(scope, receive, send)
             return
-        with open(self.path, "rb") as file:
+        with await in_thread(open, self.path, "rb") as file:
             await send(
                 {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
             )

@@ -73,17 +73,24 @@ def _new_account(session: Session, name: str, kind: str, **fields: object) -> Ac
     return account
 
 
+def new_password(password: str) -> str:
+    """The hash to keep for a new password; BadRequest for one too short. Argon2 is slow on
+    purpose: hash before opening the write transaction that stores it."""
+    if len(password) < 8:
+        raise BadRequest("Passwords need at least 8 characters")
+    return hash_password(password)
+
+
 def create_user(
     session: Session,
     name: str,
-    password: str | None = None,
+    password_hash: str | None = None,
     *,
     is_admin: bool = False,
     email: str | None = None,
     fullname: str = "",
 ) -> Account:
-    if password is not None and len(password) < 8:
-        raise BadRequest("Passwords need at least 8 characters")
+    """A new user; ``password_hash`` comes from ``new_password`` (none: no web login)."""
     return _new_account(
         session,
         name,
@@ -91,7 +98,7 @@ def create_user(
         is_admin=is_admin,
         email=email,
         fullname=fullname or name,
-        password_hash=hash_password(password) if password else None,
+        password_hash=password_hash,
     )
 
 

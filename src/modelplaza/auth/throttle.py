@@ -25,17 +25,16 @@ class LoginThrottle:
             failures.popleft()
         return failures
 
-    def retry_after(self, name: str) -> int:
-        """Seconds until ``name`` may try again; 0 when it may try now."""
+    def attempt(self, name: str) -> int:
+        """Seconds until ``name`` may try again; or 0, and this try counts as a failure until
+        ``succeeded`` forgives it. Counted before the password is checked, so that guesses
+        checked at the same time (each in its own thread) stay within the limit too."""
         with self._lock:
             failures = self._recent(name)
-            if len(failures) < MAX_FAILURES:
-                return 0
-            return max(1, int(failures[0] + WINDOW_SECONDS - self._clock()))
-
-    def failed(self, name: str) -> None:
-        with self._lock:
-            self._recent(name).append(self._clock())
+            if len(failures) >= MAX_FAILURES:
+                return max(1, int(failures[0] + WINDOW_SECONDS - self._clock()))
+            failures.append(self._clock())
+            return 0
 
     def succeeded(self, name: str) -> None:
         with self._lock:

@@ -42,8 +42,9 @@ def create_user(
     email: Annotated[str | None, typer.Option()] = None,
 ) -> None:
     """Create a user."""
+    password_hash = accounts.new_password(password) if password is not None else None
     with _plaza().db.write() as session:
-        accounts.create_user(session, name, password, is_admin=admin, email=email)
+        accounts.create_user(session, name, password_hash, is_admin=admin, email=email)
     typer.echo(f"created user {name}", err=True)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from modelplaza.db.models import Blob, Commit, Repo, TreeEntry
 from modelplaza.errors import BadRequest, PayloadTooLarge
-from modelplaza.hub.commits import GITATTRIBUTES, register_blob
+from modelplaza.hub.commits import GITATTRIBUTES
 from modelplaza.hub.content import Contents
 from modelplaza.hub.trees import Snapshot
 from modelplaza.storage import BlobInfo, BlobMismatch, BlobTooLarge
@@ -105,16 +105,15 @@ def check_lfs_object(oid: object, size: object, max_file_size: int) -> str | Non
     return None
 
 
-def finish_upload(session: Session, writer, sha256: str, size: int) -> BlobInfo:
-    """Seal an uploaded object; its bytes must hash to the sha256 and size it was announced with."""
+def seal_upload(writer, sha256: str, size: int) -> BlobInfo:
+    """Keep an uploaded object, whose bytes must hash to the sha256 and size it was announced
+    with. It fsyncs: call it before the write transaction that registers the blob."""
     try:
-        info = writer.finish(expected_sha256=sha256, expected_size=size)
+        return writer.finish(expected_sha256=sha256, expected_size=size)
     except BlobMismatch as exc:
         raise BadRequest(f"Upload refused: {exc}") from None
     except BlobTooLarge as exc:
         raise PayloadTooLarge(str(exc)) from None
-    register_blob(session, info.sha256, info.size)
-    return info
 
 
 def referenced_by(session: Session, repo: Repo, sha256: str) -> bool:

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from modelplaza.api import errors as api_errors
+from modelplaza.http.threads import in_thread
 from modelplaza.web.templating import render
 
 log = logging.getLogger("modelplaza")
@@ -30,14 +31,15 @@ def error_page(request: Request, status: int, message: str) -> Response:
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     if wants_html(request):
         message = "There is no page at this address." if exc.status_code == 404 else str(exc.detail)
-        return error_page(request, exc.status_code, message)
+        return await in_thread(error_page, request, exc.status_code, message)
     return await api_errors.http_error(request, exc)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     if wants_html(request):
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_page(request, 500, "Something went wrong on our side; the plaza's log has the details.")
+        message = "Something went wrong on our side; the plaza's log has the details."
+        return await in_thread(error_page, request, 500, message)
     return await api_errors.unexpected_error(request, exc)
 
 

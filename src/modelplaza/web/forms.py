@@ -1,11 +1,12 @@
-"""What pages with forms share: reading a text field, sending a visitor to log in first and
-back, requiring a login, and the redirect with a notice that follows a change."""
+"""What pages with forms share: the posted form, reading a text field, sending a visitor to log
+in first and back, requiring a login, and the redirect with a notice that follows a change."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
@@ -13,6 +14,15 @@ from modelplaza.auth.principal import Principal
 from modelplaza.errors import AuthenticationRequired
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import flash
+
+
+async def _posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+# The form, read on the event loop before the view runs: views taking it stay plain ``def``
+# functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
+PostedForm = Annotated[FormData, Depends(_posted_form)]
 
 
 def form_text(form: FormData, name: str) -> str:

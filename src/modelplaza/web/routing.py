@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from modelplaza.db.models import Repo
 from modelplaza.errors import PlazaError
+from modelplaza.http.threads import in_thread
 from modelplaza.web.errors import error_page
 from modelplaza.web.sessions import check_csrf
 
@@ -27,7 +28,7 @@ class PageRoute(APIRoute):
                 await check_csrf(request)
                 return await handler(request)
             except PlazaError as exc:
-                return error_page(request, exc.status, exc.message)
+                return await in_thread(error_page, request, exc.status, exc.message)
 
         return page_handler
 

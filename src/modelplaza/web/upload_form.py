@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from modelplaza.errors import BadRequest, PayloadTooLarge, PlazaError
+from modelplaza.http.threads import in_thread
 from modelplaza.hub.commits import register_blob
 from modelplaza.hub.received import SAMPLE_SIZE, ReceivedFile
 from modelplaza.names import check_path
@@ -40,14 +40,21 @@ class _FileSink:
     def __init__(self, plaza: Plaza, path: str) -> None:
         self.plaza = plaza
         self.path = path
-        self.writer: BlobWriter = plaza.blobs.writer(max_size=plaza.settings.max_file_size)
+        # Opened by the first write, in a worker thread: the parser that finds the file part
+        # runs on the event loop.
+        self.writer: BlobWriter | None = None
         self.sample = b""
+
+    def _opened(self) -> BlobWriter:
+        if self.writer is None:
+            self.writer = self.plaza.blobs.writer(max_size=self.plaza.settings.max_file_size)
+        return self.writer
 
     def write(self, chunk: bytes) -> None:
         if len(self.sample) < SAMPLE_SIZE:
             self.sample += chunk[: SAMPLE_SIZE - len(self.sample)]
         try:
-            self.writer.write(chunk)
+            self._opened().write(chunk)
         except BlobTooLarge:
             raise PayloadTooLarge(
                 f"{self.path} is larger than the limit of {self.plaza.settings.max_file_size} bytes: "
@@ -55,7 +62,7 @@ class _FileSink:
             ) from None
 
     def finish(self) -> ReceivedFile:
-        info = self.writer.finish()
+        info = self._opened().finish()
         # Registered at once, so that garbage collection frees it if no commit ever uses it.
         with self.plaza.db.write() as session:
             register_blob(session, info.sha256, info.size)
@@ -95,7 +102,8 @@ class _Receiver:
 
     def abort(self) -> None:
         for sink in self._open:
-            sink.writer.abort()
+            if sink.writer is not None:
+                sink.writer.abort()
         self._open.clear()
         self._queue.clear()
 
@@ -169,7 +177,7 @@ async def receive_form(request: Request, plaza: Plaza) -> ReceivedForm:
         else:
             await _stream(request, receiver)
     except BaseException:
-        receiver.abort()
+        receiver.abort()  # Also on cancellation, which no thread could be awaited for.
         raise
     return receiver.form
 
@@ -184,11 +192,11 @@ async def _stream(request: Request, receiver: _Receiver) -> None:
         async for chunk in body:
             parser.write(chunk)
             if receiver.queued >= BATCH:
-                await run_in_threadpool(receiver.flush)
+                await in_thread(receiver.flush)
         parser.finalize()
-        await run_in_threadpool(receiver.flush)
+        await in_thread(receiver.flush)
     except (PlazaError, MultipartParseError) as exc:
-        receiver.abort()
+        await in_thread(receiver.abort)
         async for _ in body:
             pass  # Read what is left: a browser that is still sending would see a reset, not the answer.
         if isinstance(exc, MultipartParseError):
@@ -202,7 +210,7 @@ async def _copy_parsed_form(request: Request, receiver: _Receiver) -> None:
         if isinstance(value, str):
             receiver.form.fields[name] = value
     files = [v for v in form.getlist("files") if isinstance(v, UploadFile) and v.filename]
-    await run_in_threadpool(_copy_files, receiver, files)
+    await in_thread(_copy_files, receiver, files)
 
 
 def _copy_files(receiver: _Receiver, files: list[UploadFile]) -> None:

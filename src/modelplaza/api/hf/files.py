@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
@@ -18,6 +17,7 @@ from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
+from modelplaza.http.threads import in_thread
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
 
@@ -37,6 +37,17 @@ async def _json(request: Request) -> dict:
     return body
 
 
+async def _requested_paths(request: Request) -> list[str]:
+    form = await request.form()
+    return [p for p in form.getlist("paths") if isinstance(p, str)]
+
+
+# Request bodies, read on the event loop before the handler runs: handlers taking them stay
+# plain ``def`` functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
+JsonObject = Annotated[dict, Depends(_json)]
+RequestedPaths = Annotated[list[str], Depends(_requested_paths)]
+
+
 def _planned(entry: object) -> uploads.PlannedFile:
     if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
         raise BadRequest("Each file needs a 'path'")
@@ -51,8 +62,7 @@ def _planned(entry: object) -> uploads.PlannedFile:
 
 
 @router.post("/api/{type_plural}/{namespace}/{name}/preupload/{revision}")
-async def preupload(request: Request, principal: Caller, target: Target, revision: str) -> dict:
-    body = await _json(request)
+def preupload(request: Request, principal: Caller, target: Target, revision: str, body: JsonObject) -> dict:
     if not isinstance(body.get("files"), list):
         raise BadRequest("The request needs a 'files' list")
     planned = [_planned(f) for f in body["files"]]
@@ -123,16 +133,19 @@ async def commit(request: Request, principal: Caller, target: Target, revision: 
         raise BadRequest("The header's 'parentCommit' must be a commit id")
     # Decoding, hashing and storing the files takes a while: off the event loop, so the plaza
     # keeps answering other requests meanwhile.
-    return await run_in_threadpool(_commit, request, principal, target, branch, header, lines[1:])
+    return await in_thread(_commit, request, principal, target, branch, header, lines[1:])
 
 
 def _commit(
     request: Request, principal: Principal, target: RepoPath, branch: str, header: dict, lines: list[bytes]
 ) -> dict:
     plaza = get_plaza(request)
+    # Inline files are stored, and uploaded ones checked, before the write lock is taken.
+    with plaza.db.read() as session:
+        repos.get_writable(session, principal, *target.key)
+        operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
     with plaza.db.write() as session:
         repo = repos.get_writable(session, principal, *target.key)
-        operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
         created = commits.create_commit(
             session,
             plaza.contents,
@@ -194,9 +207,9 @@ def tree(
 
 
 @router.post("/api/{type_plural}/{namespace}/{name}/paths-info/{revision}")
-async def paths_info(request: Request, principal: Caller, target: Target, revision: str) -> list:
-    form = await request.form()
-    paths = [p for p in form.getlist("paths") if isinstance(p, str)]
+def paths_info(
+    request: Request, principal: Caller, target: Target, revision: str, paths: RequestedPaths
+) -> list:
     with get_plaza(request).db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)
         snapshot = trees.snapshot(session, refs.resolve(session, repo, param(revision)))

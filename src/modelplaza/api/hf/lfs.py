@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from modelplaza.api.deps import get_plaza, get_principal, public_url
@@ -20,7 +19,9 @@ from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound
+from modelplaza.http.threads import in_thread
 from modelplaza.hub import repos, uploads
+from modelplaza.hub.commits import register_blob
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 
@@ -90,12 +91,14 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
 
 @router.post("/{namespace}/{name_git}/info/lfs/objects/batch")
 async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    return _batch(request, principal, _git_repo(namespace, name_git, "model"), await _json(request))
+    target = _git_repo(namespace, name_git, "model")
+    return await in_thread(_batch, request, principal, target, await _json(request))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch")
 async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    return _batch(request, principal, _git_repo(namespace, name_git, "dataset"), await _json(request))
+    target = _git_repo(namespace, name_git, "dataset")
+    return await in_thread(_batch, request, principal, target, await _json(request))
 
 
 def _link(request: Request, link: str, op: str) -> dict:
@@ -113,24 +116,25 @@ async def upload_object(request: Request, link: str) -> Response:
     """Receives one object's bytes. The link itself is the credential (clients send none here)."""
     payload = _link(request, link, "upload")
     plaza = get_plaza(request)
-    writer = plaza.blobs.writer(max_size=payload["size"])
+    writer = await in_thread(plaza.blobs.writer, max_size=payload["size"])
     try:
         await receive_blob(request, writer)
     except BlobTooLarge:
         raise BadRequest(f"Upload refused: more than the announced {payload['size']} bytes") from None
     except ClientDisconnect:
-        writer.abort()
+        await in_thread(writer.abort)
         return Response(status_code=400)
     except BaseException:
-        writer.abort()
+        writer.abort()  # Also on cancellation, which no thread could be awaited for.
         raise
-    await run_in_threadpool(_seal, plaza, writer, payload)  # It fsyncs: not on the event loop.
+    await in_thread(_seal, plaza, writer, payload)
     return Response(status_code=200)
 
 
 def _seal(plaza: Plaza, writer: BlobWriter, payload: dict) -> None:
+    info = uploads.seal_upload(writer, payload["oid"], payload["size"])  # It fsyncs: before the write.
     with plaza.db.write() as session:
-        uploads.finish_upload(session, writer, payload["oid"], payload["size"])
+        register_blob(session, info.sha256, info.size)
 
 
 @router.get("/api/lfs/objects/{link}")
@@ -142,8 +146,7 @@ def download_object(request: Request, link: str) -> Response:
     return delivery_response(opened.delivery, headers={"Content-Length": str(opened.size)})
 
 
-async def _verify(request: Request, principal: Principal, target: RepoPath) -> Response:
-    body = await _json(request)
+def _verify(request: Request, principal: Principal, target: RepoPath, body: dict) -> Response:
     plaza = get_plaza(request)
     problem = uploads.check_lfs_object(body.get("oid"), body.get("size"), plaza.settings.max_file_size)
     if problem:
@@ -157,9 +160,11 @@ async def _verify(request: Request, principal: Principal, target: RepoPath) -> R
 
 @router.post("/{namespace}/{name_git}/info/lfs/verify")
 async def verify_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    return await _verify(request, principal, _git_repo(namespace, name_git, "model"))
+    target = _git_repo(namespace, name_git, "model")
+    return await in_thread(_verify, request, principal, target, await _json(request))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/verify")
 async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    return await _verify(request, principal, _git_repo(namespace, name_git, "dataset"))
+    target = _git_repo(namespace, name_git, "dataset")
+    return await in_thread(_verify, request, principal, target, await _json(request))

@@ -11,13 +11,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
 from modelplaza.errors import AuthenticationRequired, BadRequest, Forbidden
+from modelplaza.http.threads import in_thread
 from modelplaza.jobs import queue
 from modelplaza.plaza import Plaza
 from modelplaza.train.submit import submit_training
@@ -153,7 +153,7 @@ async def _watch(plaza: Plaza, principal: Principal, job_id: int, after: int) ->
     silent_since = time.monotonic()
     while True:
         # The state is read before the events: once it is final, the final event is among them.
-        state, messages, after = await run_in_threadpool(_poll, plaza, principal, job_id, after)
+        state, messages, after = await in_thread(_poll, plaza, principal, job_id, after)
         for message in messages:
             yield message
         caught_up = len(messages) < STREAM_PAGE

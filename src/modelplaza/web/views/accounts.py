@@ -6,9 +6,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from modelplaza.api.deps import get_plaza
-from modelplaza.auth.accounts import check_password, create_user
+from modelplaza.auth.accounts import check_password, create_user, new_password
 from modelplaza.errors import PlazaError
-from modelplaza.web.forms import form_text, safe_next
+from modelplaza.web.forms import PostedForm, form_text, safe_next
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import log_in, log_out, page_principal
 from modelplaza.web.templating import flash, render
@@ -25,18 +25,16 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
-    form = await request.form()
+def login(request: Request, form: PostedForm) -> Response:
     name, target = form_text(form, "username").strip(), safe_next(form_text(form, "next"))
     plaza = get_plaza(request)
-    wait = plaza.logins.retry_after(name)
+    wait = plaza.logins.attempt(name)
     if wait:
         error = f"Too many failed logins for this name: try again in {wait // 60 + 1} minutes."
         return render(request, "accounts/login.html", status=429, next=target, username=name, error=error)
     with plaza.db.read() as session:
         account = check_password(session, name, form_text(form, "password"))
     if account is None:
-        plaza.logins.failed(name)
         # The same words whether the name exists or not.
         error = "Incorrect username or password."
         return render(request, "accounts/login.html", status=401, next=target, username=name, error=error)
@@ -79,19 +77,19 @@ def _field_errors(values: dict[str, str], password: str, confirmation: str) -> d
 
 
 @router.post("/join")
-async def join(request: Request) -> Response:
+def join(request: Request, form: PostedForm) -> Response:
     if not get_plaza(request).settings.allow_signup:
         return _signup_closed(request)
-    form = await request.form()
     values = {field: form_text(form, field).strip() for field in ("name", "fullname", "email")}
     password, target = form_text(form, "password"), safe_next(form_text(form, "next"))
     errors = _field_errors(values, password, form_text(form, "password_confirm"))
     status = 400
     if not errors:
         try:
+            password_hash = new_password(password)
             with get_plaza(request).db.write() as session:
                 account = create_user(
-                    session, values["name"], password, email=values["email"], fullname=values["fullname"]
+                    session, values["name"], password_hash, email=values["email"], fullname=values["fullname"]
                 )
         except PlazaError as exc:
             errors["form"], status = exc.message, exc.status

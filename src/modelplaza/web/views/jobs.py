@@ -25,7 +25,7 @@ from modelplaza.plaza import Plaza
 from modelplaza.train import recipe
 from modelplaza.train.draft import draft_recipe
 from modelplaza.train.submit import submit_training
-from modelplaza.web.forms import form_text, login_first, redirect, signed_in
+from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.params import page_number
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal
@@ -121,9 +121,8 @@ def new_job(request: Request, dataset: str = "", revision: str = "main") -> Resp
 
 
 @router.post(JOBS_URL + "/new")
-async def submit_job(request: Request) -> Response:
+def submit_job(request: Request, form: PostedForm) -> Response:
     principal = signed_in(request, "Log in to run jobs.")
-    form = await request.form()
     text, dataset = form_text(form, "recipe"), form_text(form, "dataset")
     plaza = get_plaza(request)
     try:

@@ -10,7 +10,6 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import JSONResponse
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
@@ -18,6 +17,7 @@ from modelplaza.api.deps import get_plaza
 from modelplaza.api.rawpath import param
 from modelplaza.auth import permissions
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, PlazaError
+from modelplaza.http.threads import in_thread
 from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item
 from modelplaza.names import check_path
@@ -119,15 +119,15 @@ async def upload(request: Request, namespace: str, name: str, rev: str) -> Respo
     plaza = get_plaza(request)
     try:
         # Who may upload where is settled before a byte of the files is read.
-        await run_in_threadpool(_upload_target, request, namespace, name, rev)
+        await in_thread(_upload_target, request, namespace, name, rev)
         form = await receive_form(request, plaza)
-        rp, commit_id = await run_in_threadpool(_commit_upload, request, namespace, name, rev, form)
+        rp, commit_id = await in_thread(_commit_upload, request, namespace, name, rev, form)
     except ClientDisconnect:
         return Response(status_code=400)
     except PlazaError as exc:
         if _wants_json(request):
             return JSONResponse({"error": exc.message}, status_code=exc.status)
-        return await run_in_threadpool(_upload_page, request, namespace, name, rev, exc.message, exc.status)
+        return await in_thread(_upload_page, request, namespace, name, rev, exc.message, exc.status)
     if _wants_json(request):
         return JSONResponse({"commit_url": f"{rp.url}/commit/{commit_id}", "files_url": rp.tab_url("tree")})
     count = len(form.files)
@@ -152,7 +152,8 @@ def _commit_upload(
         raise BadRequest("Choose at least one file to upload")
     title = form.fields.get("title", "").strip()
     title = title or (f"Upload {files[0].path}" if len(files) == 1 else f"Upload {len(files)} files")
-    with plaza.db.write() as session:
+    # Planning reads .gitattributes and small files back into regular ones: before the write lock.
+    with plaza.db.read() as session:
         rp = writable_page(request, session, namespace, name, rev, "tree")
         branch = branch_of(rp)
         operations = received.put_operations(
@@ -164,6 +165,8 @@ def _commit_upload(
             lfs_threshold=plaza.settings.lfs_threshold,
             max_file_size=plaza.settings.max_file_size,
         )
+    with plaza.db.write() as session:
+        rp = writable_page(request, session, namespace, name, rev, "tree")
         commit = commits.create_commit(
             session,
             plaza.contents,
@@ -244,6 +247,10 @@ def commit_card(
         problems = cards.validation_errors(text)
         if problems:
             raise cards.InvalidCardMetadata(f"Nothing was committed. {' '.join(problems)}")
+        with plaza.db.read() as session:
+            branch_of(writable_page(request, session, namespace, name, rev, "card"))
+        # Stored once the visitor may write here, and before the write lock is taken.
+        readme = commits.PutFile(commits.README, commits.regular_file(plaza.blobs, text.encode()))
         with plaza.db.write() as session:
             rp = writable_page(request, session, namespace, name, rev, "card")
             commits.create_commit(
@@ -251,7 +258,7 @@ def commit_card(
                 plaza.contents,
                 rp.repo,
                 branch_of(rp),
-                [commits.PutFile(commits.README, commits.regular_file(plaza.blobs, text.encode()))],
+                [readme],
                 title=title.strip() or "Update README.md",
                 message=description,
                 author=page_principal(request).name,

@@ -12,7 +12,7 @@ from modelplaza.auth import accounts
 from modelplaza.auth.permissions import can_manage_members
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import Forbidden, PlazaError
-from modelplaza.web.forms import form_text, login_first, redirect, signed_in
+from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import render
@@ -45,9 +45,8 @@ def tokens_page(request: Request) -> Response:
 
 
 @router.post(TOKENS_URL)
-async def create_token(request: Request) -> Response:
+def create_token(request: Request, form: PostedForm) -> Response:
     principal = signed_in(request, "Log in to change your settings.")
-    form = await request.form()
     name, write = form_text(form, "name"), form_text(form, "scope") == "write"
     try:
         with get_plaza(request).db.write() as session:
@@ -95,9 +94,9 @@ def organizations_page(request: Request) -> Response:
 
 
 @router.post(ORGS_URL)
-async def create_organization(request: Request) -> Response:
+def create_organization(request: Request, form: PostedForm) -> Response:
     principal = signed_in(request, "Log in to change your settings.")
-    name = form_text(await request.form(), "name").strip()
+    name = form_text(form, "name").strip()
     try:
         with get_plaza(request).db.write() as session:
             accounts.create_org(session, name, principal.name)
@@ -138,10 +137,9 @@ def _after_change(principal: Principal, org: str, user: str, role: str | None, m
 
 
 @router.post(ORGS_URL + "/{org}/members")
-async def set_member(request: Request, org: str) -> Response:
+def set_member(request: Request, org: str, form: PostedForm) -> Response:
     """Add a member, or change a member's role."""
     principal = _manager(request, org)
-    form = await request.form()
     user, role = form_text(form, "name").strip(), form_text(form, "role")
     try:
         with get_plaza(request).db.write() as session:
