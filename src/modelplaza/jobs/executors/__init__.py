@@ -63,4 +63,5 @@ class Executor(ABC):
         a process started ahead) while ``job_may_start_soon()``. Nothing by default."""
 
     def close(self) -> None:  # noqa: B027
-        """The worker is stopping and has released its jobs: let go of anything kept ready."""
+        """The worker is stopping (it stops its jobs itself, one by one): let go of anything
+        kept ready."""
