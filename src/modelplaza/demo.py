@@ -21,9 +21,9 @@ from modelplaza.hub import commits, repos
 from modelplaza.hub.trees import Snapshot
 from modelplaza.hub.uploads import PlannedFile, plan_uploads
 from modelplaza.jobs import queue
+from modelplaza.jobs.submission import submit_job
 from modelplaza.jobs.worker import local_endpoint
 from modelplaza.plaza import Plaza
-from modelplaza.train.submit import submit_training
 
 log = logging.getLogger("modelplaza.demo")
 DEMO_USER = "demo"
@@ -191,7 +191,7 @@ def seed(settings: Settings) -> None:
 def _train_digits_cnn(plaza: Plaza) -> int | None:
     """Queue the CNN recipe on demo/digits as the demo user, through the same checks as the jobs
     API; None when its model is there already or a job for it is queued, running or done."""
-    with plaza.db.write() as session:
+    with plaza.db.read() as session:
         user = accounts.get_user(session, DEMO_USER)
         principal = principal_for(session, user, write=True)
         try:
@@ -203,6 +203,6 @@ def _train_digits_cnn(plaza: Plaza) -> int | None:
         statement = select(Job.spec).where(Job.owner_id == user.id, Job.kind == "train", Job.state.in_(live))
         if any(spec["output"]["repo"] == DIGITS_CNN for spec in session.scalars(statement)):
             return None
-        job = submit_training(session, plaza.contents, principal, DIGITS_CNN_RECIPE)
-        log.info("queued job %d: train %s", job.id, DIGITS_CNN)
-        return job.id
+    job_id = submit_job(plaza, principal, "train", DIGITS_CNN_RECIPE)
+    log.info("queued job %d: train %s", job_id, DIGITS_CNN)
+    return job_id

@@ -1,15 +1,14 @@
-"""The worker loop against a real database, with small scripts standing in for jobs: output
-becomes log events, exits become honest endings, cancelling stops the process, stopping the
-worker re-queues its jobs, orphans left by a dead worker are recovered at start, and a worker
-that has run a job starts the next one's process ahead. Also the runner's reporter, which
-throttles step metrics."""
+"""The worker loop against a real database: in-process with a fake executor (starting,
+cancelling, killing after the grace period, orphans told by stale heartbeats), and with the
+local process executor running small scripts that stand in for jobs (output becomes log
+events, exits become honest endings, cancelling stops the process, stopping the worker
+re-queues its jobs, a worker that has run a job starts the next one's process ahead). Also the
+job-kind registry and the runner's reporter, which throttles step metrics."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -22,21 +21,25 @@ from sqlalchemy import select
 from modelplaza.auth.accounts import create_user, get_user, principal_for
 from modelplaza.config import Settings
 from modelplaza.db.models import Job, JobEvent, utcnow
-from modelplaza.jobs import context, queue, worker
+from modelplaza.errors import BadRequest
+from modelplaza.jobs import context, kinds, queue, worker
 from modelplaza.jobs.context import SUMMARY_PREFIX, Reporter
+from modelplaza.jobs.executors import CouldNotStart, Executor, Exit
+from modelplaza.jobs.executors import local as local_executor
+from modelplaza.jobs.executors.local import LocalProcessExecutor
 from modelplaza.jobs.worker import Worker
 from modelplaza.plaza import Plaza
 
 SLEEP_FOREVER = "import time\nprint('ready', flush=True)\nwhile True: time.sleep(0.1)"
 
 
-class ScriptWorker(Worker):
+class ScriptExecutor(LocalProcessExecutor):
     """Runs a Python snippet per job instead of the real runner: like the runner, the process
     reads ``JOB_ID TOKEN`` from its input, then runs that job's snippet (which sees ``token``),
     looked up in a file then, so that a process started ahead runs snippets added later."""
 
-    def __init__(self, plaza: Plaza, scripts: dict[int, str], concurrency: int = 2) -> None:
-        super().__init__(plaza, "http://127.0.0.1:9", concurrency)
+    def __init__(self, plaza: Plaza, scripts: dict[int, str]) -> None:
+        super().__init__("http://127.0.0.1:9", kinds.runners(), plaza.job_queued.set)
         self.scripts_file = plaza.settings.data_dir / f"scripts-{id(self)}.json"
         self.scripts: dict[int, str] = {}
         for job_id, script in scripts.items():
@@ -53,6 +56,10 @@ class ScriptWorker(Worker):
             f"exec(json.load(open({str(self.scripts_file)!r}))[job_id])"
         )
         return [sys.executable, "-c", dispatch]
+
+
+def script_worker(plaza: Plaza, scripts: dict[int, str], concurrency: int = 2) -> Worker:
+    return Worker(plaza, "unused", concurrency, ScriptExecutor(plaza, scripts))
 
 
 @pytest.fixture
@@ -101,11 +108,11 @@ def wait_state(plaza: Plaza, job_id: int, *states: str, timeout: float = 20.0) -
 
 @pytest.fixture
 def running(plaza):
-    """Start a ScriptWorker over {job id: script}; stopped at the end of the test."""
+    """Start a worker running scripts over {job id: script}; stopped at the end of the test."""
     started: list[Worker] = []
 
-    def start(scripts: dict[int, str]) -> ScriptWorker:
-        loop = ScriptWorker(plaza, scripts)
+    def start(scripts: dict[int, str]) -> Worker:
+        loop = script_worker(plaza, scripts)
         loop.start()
         started.append(loop)
         return loop
@@ -232,10 +239,10 @@ def test_heartbeats_keep_a_running_job_alive(plaza, running, monkeypatch):
 
 def test_stopping_the_worker_requeues_its_running_jobs_with_the_reason(plaza):
     job_id = submit(plaza)
-    loop = ScriptWorker(plaza, {job_id: SLEEP_FOREVER})
+    loop = script_worker(plaza, {job_id: SLEEP_FOREVER})
     loop.start()
     wait_for(lambda: "ready" in log_lines(plaza, job_id))
-    process = loop.runs[job_id].process
+    process = loop.executor.processes[job_id].process
     loop.stop()
     assert process.poll() is not None
     requeued = job(plaza, job_id)
@@ -253,21 +260,22 @@ PID = "import os\nprint(os.getpid())"
 
 def test_after_a_job_the_next_ones_process_is_started_ahead_and_let_go_when_idle(plaza, monkeypatch):
     first = submit(plaza)
-    loop = ScriptWorker(plaza, {first: PID}, concurrency=1)
-    assert loop._spare is None  # a worker that never ran a job keeps no process waiting
+    executor = ScriptExecutor(plaza, {first: PID})
+    loop = Worker(plaza, "unused", 1, executor)
+    assert executor.spare is None  # an executor that never ran a job keeps no process waiting
     loop.start()
     try:
         wait_state(plaza, first, queue.FAILED)  # a snippet records no result
-        spare = wait_for(lambda: loop._spare)
+        spare = wait_for(lambda: executor.spare)
         second = first + 1
-        loop.add(second, PID)
+        executor.add(second, PID)
         assert submit(plaza) == second
         wait_state(plaza, second, queue.FAILED)
         # The second job ran in the process started ahead, which had not run the first.
         assert log_lines(plaza, second) == [str(spare.pid)] != log_lines(plaza, first)
-        replacement = wait_for(lambda: loop._spare)
-        monkeypatch.setattr(worker, "SPARE_IDLE_SECONDS", 0.0)
-        wait_for(lambda: loop._spare is None)
+        replacement = wait_for(lambda: executor.spare)
+        monkeypatch.setattr(local_executor, "SPARE_IDLE_SECONDS", 0.0)
+        wait_for(lambda: executor.spare is None)
         assert replacement.poll() is not None
     finally:
         loop.stop()
@@ -275,7 +283,7 @@ def test_after_a_job_the_next_ones_process_is_started_ahead_and_let_go_when_idle
 
 def test_a_job_queued_in_the_same_process_starts_without_waiting_for_the_next_look(plaza, monkeypatch):
     monkeypatch.setattr(worker, "POLL_SECONDS", 60.0)
-    loop = ScriptWorker(plaza, {1: "print('started')"})
+    loop = script_worker(plaza, {1: "print('started')"})
     loop.start()
     try:
         time.sleep(0.5)  # the worker has looked at the empty queue and waits
@@ -289,56 +297,209 @@ def test_a_job_queued_in_the_same_process_starts_without_waiting_for_the_next_lo
 
 def test_stopping_the_worker_ends_its_spare_process(plaza):
     job_id = submit(plaza)
-    loop = ScriptWorker(plaza, {job_id: "pass"})
+    loop = script_worker(plaza, {job_id: "pass"})
     loop.start()
     wait_state(plaza, job_id, queue.FAILED)
-    spare = wait_for(lambda: loop._spare)
+    spare = wait_for(lambda: loop.executor.spare)
     loop.stop()
-    assert spare.poll() is not None and loop._spare is None
+    assert spare.poll() is not None and loop.executor.spare is None
 
 
-def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
+class FakeExecutor(Executor):
+    """Jobs that run until the test ends them (``end``) and print what it gives them
+    (``print``); what the worker asked of it is in ``calls``."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.refuse = refuse
+        self.exits: dict[int, Exit | None] = {}
+        self.lines: dict[int, list[str]] = {}
+        self.tokens: dict[int, str] = {}
+        self.calls: list[tuple[str, int]] = []
+
+    def start(self, job_id: int, token: str) -> None:
+        if self.refuse:
+            raise CouldNotStart(self.refuse)
+        self.calls.append(("start", job_id))
+        self.exits[job_id], self.lines[job_id], self.tokens[job_id] = None, [], token
+
+    def poll(self, job_id: int) -> Exit | None:
+        return self.exits[job_id]
+
+    def output(self, job_id: int) -> list[str]:
+        lines, self.lines[job_id] = self.lines[job_id], []
+        return lines
+
+    def cancel(self, job_id: int) -> None:
+        self.calls.append(("cancel", job_id))
+
+    def kill(self, job_id: int) -> None:
+        self.calls.append(("kill", job_id))
+        self.end(job_id, Exit(False, "was killed by SIGKILL"))
+
+    def release(self, job_id: int) -> None:
+        self.calls.append(("release", job_id))
+        del self.exits[job_id], self.lines[job_id]
+
+    def print(self, job_id: int, *lines: str) -> None:
+        self.lines[job_id].extend(lines)
+
+    def end(self, job_id: int, ended: Exit) -> None:
+        self.exits[job_id] = ended
 
 
-def test_orphans_are_recovered_when_a_worker_starts(plaza):
-    """A restart: running jobs whose worker process on this host is gone go back to the queue
-    (or fail after too many attempts); live workers' jobs are left alone; jobs of workers
-    elsewhere are recovered only once their heartbeat is stale."""
-    host = socket.gethostname()
-    dead = f"{host}:{_dead_pid()}"
-    workers = {
-        "dead here": dead,
-        "dead here, tried twice": dead,
-        "alive here": f"{host}:{os.getppid()}",
-        "elsewhere, fresh": "elsewhere:1",
-        "elsewhere, stale": "elsewhere:2",
-    }
-    ids = {name: submit(plaza) for name in workers}
+CLEAN = Exit(True, "exited with code 0")
+
+
+def cancel(plaza: Plaza, job_id: int) -> None:
     with plaza.db.write() as session:
-        for name, worker_id in workers.items():
-            claimed = queue.claim_next(session, worker_id)
-            assert claimed.id == ids[name]
-        session.get(Job, ids["dead here, tried twice"]).attempts = queue.MAX_ATTEMPTS
-        session.get(Job, ids["elsewhere, stale"]).heartbeat_at = utcnow() - timedelta(minutes=10)
-    loop = ScriptWorker(plaza, {})
+        alice = principal_for(session, get_user(session, "alice"), write=True)
+        queue.request_cancel(session, alice, session.get(Job, job_id))
+
+
+def test_a_fake_executor_runs_a_job_to_success_in_process(plaza):
+    job_id = submit(plaza)
+    executor = FakeExecutor()
+    loop = Worker(plaza, "unused", 1, executor)
+    loop.tick()
+    assert executor.calls == [("start", job_id)] and executor.tokens[job_id].startswith("plzjob_")
+    assert job(plaza, job_id).state == queue.RUNNING and job(plaza, job_id).worker == loop.id
+    executor.print(job_id, "epoch 1", "x" * 5000)
+    loop.tick()
+    assert log_lines(plaza, job_id) == ["epoch 1", "x" * worker.MAX_LINE]
+    with plaza.db.write() as session:
+        queue.set_result(session, session.get(Job, job_id), {"repo": "alice/m"})
+    executor.print(job_id, "last words")
+    executor.end(job_id, CLEAN)
+    loop.tick()
+    assert job(plaza, job_id).state == queue.SUCCEEDED
+    assert log_lines(plaza, job_id)[-1] == "last words"  # stored before the ending
+    assert executor.calls[-1] == ("release", job_id) and loop.runs == {}
+
+
+def test_a_failed_exit_is_described_and_a_job_that_cannot_start_fails(plaza):
+    crashed = submit(plaza)
+    executor = FakeExecutor()
+    loop = Worker(plaza, "unused", 1, executor)
+    loop.tick()
+    executor.print(crashed, "Traceback (most recent call last):", "  File 'x.py'", "KeyError: 'label'")
+    executor.end(crashed, Exit(False, "exited with code 1"))
+    loop.tick()
+    assert job(plaza, crashed).message == "The job exited with code 1: KeyError: 'label'"
+    refused = submit(plaza)
+    Worker(plaza, "unused", 1, FakeExecutor(refuse="no room on the cluster")).tick()
+    assert job(plaza, refused).state == queue.FAILED
+    assert job(plaza, refused).message == "The job could not start: no room on the cluster"
+
+
+def test_cancelling_asks_the_executor_then_kills_after_the_grace_period(plaza, monkeypatch):
+    job_id = submit(plaza)
+    executor = FakeExecutor()
+    loop = Worker(plaza, "unused", 1, executor)
+    loop.tick()
+    cancel(plaza, job_id)
+    loop.tick()
+    loop.tick()
+    assert executor.calls == [("start", job_id), ("cancel", job_id), ("cancel", job_id)]
+    monkeypatch.setattr(worker, "GRACE_SECONDS", 0.0)
+    loop.tick()  # the grace period is over: killed, and the next look records the end
+    assert ("kill", job_id) in executor.calls
+    loop.tick()
+    ended = job(plaza, job_id)
+    assert ended.state == queue.CANCELLED and ended.message == "Cancelled by alice"
+
+
+def test_stopping_the_worker_stops_and_requeues_its_jobs(plaza, monkeypatch):
+    monkeypatch.setattr(worker, "GRACE_SECONDS", 0.1)
+    stubborn, done = submit(plaza), submit(plaza)
+    executor = FakeExecutor()
+    loop = Worker(plaza, "unused", 2, executor)
+    loop.tick()
+    with plaza.db.write() as session:
+        queue.set_result(session, session.get(Job, done), {"repo": "alice/m"})
+    executor.end(done, CLEAN)  # ends as the worker stops: it keeps its success
     loop.request_stop()
-    loop.run()  # recovers orphans at start, then stops at once without claiming anything
-    states = {name: job(plaza, job_id).state for name, job_id in ids.items()}
-    assert states == {
-        "dead here": queue.QUEUED,
-        "dead here, tried twice": queue.FAILED,
-        "alive here": queue.RUNNING,
-        "elsewhere, fresh": queue.RUNNING,
-        "elsewhere, stale": queue.QUEUED,
-    }
-    failed = job(plaza, ids["dead here, tried twice"])
-    assert failed.message == (
-        f"Failed after 2 attempts: its worker {dead} stopped while it ran "
+    loop.run()
+    assert ("cancel", stubborn) in executor.calls and ("kill", stubborn) in executor.calls
+    assert job(plaza, done).state == queue.SUCCEEDED
+    requeued = job(plaza, stubborn)
+    assert requeued.state == queue.QUEUED and requeued.worker is None
+
+
+def age_heartbeat(plaza: Plaza, job_id: int) -> None:
+    with plaza.db.write() as session:
+        session.get(Job, job_id).heartbeat_at = utcnow() - queue.HEARTBEAT_TIMEOUT - timedelta(seconds=1)
+
+
+def test_a_silent_workers_job_is_requeued_then_failed_with_the_reason(plaza):
+    """Liveness is the heartbeat: a worker that died stops beating, and the next worker to look
+    puts its job back in the queue; the second time, the job fails for good, saying why."""
+    job_id = submit(plaza)
+    first = Worker(plaza, "unused", 1, FakeExecutor())
+    first.id = "host-a:100"
+    first.tick()  # claims the job, then "dies": it never looks again
+    age_heartbeat(plaza, job_id)
+    second = Worker(plaza, "unused", 1, FakeExecutor())
+    second.id = "host-b:200"
+    second.request_stop()
+    second.run()  # recovers orphans as it starts
+    requeued = job(plaza, job_id)
+    assert requeued.state == queue.QUEUED and requeued.attempts == 1
+    with plaza.db.read() as session:
+        last = session.scalars(
+            select(JobEvent).where(JobEvent.job_id == job_id).order_by(JobEvent.id.desc())
+        ).first()
+    assert last.data["message"].startswith("Re-queued: its worker host-a:100 stopped while it ran")
+    third = Worker(plaza, "unused", 1, FakeExecutor())
+    third.id = "host-c:300"
+    third.tick()  # runs it a second time, then dies too
+    age_heartbeat(plaza, job_id)
+    Worker(plaza, "unused", 1, FakeExecutor())._recover()
+    failed = job(plaza, job_id)
+    assert failed.state == queue.FAILED and failed.message == (
+        "Failed after 2 attempts: its worker host-c:300 stopped while it ran "
         "(the plaza was restarted or the worker died)"
     )
+
+
+def test_a_worker_that_beats_keeps_its_job_and_stops_one_taken_from_it(plaza, monkeypatch):
+    monkeypatch.setattr(worker, "HEARTBEAT_SECONDS", 0.0)
+    kept, taken = submit(plaza), submit(plaza)
+    executor = FakeExecutor()
+    loop = Worker(plaza, "unused", 2, executor)
+    loop.tick()
+    age_heartbeat(plaza, kept)
+    loop.tick()  # its heartbeat is fresh again
+    with plaza.db.write() as session:
+        assert queue.recover_orphans(session) == []
+        session.get(Job, taken).worker = "elsewhere:1"  # recovered and claimed by another worker
+    loop.tick()
+    assert ("cancel", taken) in executor.calls and ("cancel", kept) not in executor.calls
+
+
+def test_the_registry_declares_each_kind_once():
+    train = kinds.get("train")
+    assert kinds.runners() == {"train": "modelplaza.train.job"}
+    with pytest.raises(BadRequest, match="Unknown job kind 'evaluate': choose one of train"):
+        kinds.get("evaluate")
+    assert kinds.register(train) is train  # importing its module again is harmless
+    with pytest.raises(ValueError, match="registered twice"):
+        kinds.register(kinds.JobKind("train", train.check, "elsewhere", train.page))
+    page = kinds.page("train")
+    assert page.total_epochs({"training": {"epochs": 7}}) == 7
+    assert page.scores({"test_accuracy": 0.9, "loss": 0.1}) == {"accuracy": 0.9}
+    link = page.result_link({"repo": "alice/m", "commit": "c" * 40})
+    assert (link.href, link.text) == (f"/alice/m/card/{'c' * 40}", f"alice/m @ {'c' * 10}")
+    assert kinds.page("retired-kind") is kinds.UNKNOWN_KIND_PAGE
+
+
+def test_the_job_runner_imports_no_database_storage_or_hub_module():
+    probe = (
+        "import sys, modelplaza.jobs.runner\n"
+        "print([m for m in sys.modules if m.split('.')[:2] in "
+        "(['modelplaza', 'db'], ['modelplaza', 'storage'], ['modelplaza', 'hub']) or m == 'sqlalchemy'])"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"
 
 
 class RecordingClient:

@@ -1,5 +1,7 @@
-"""The job system: a database-backed queue (``queue``), the worker loop that starts each job in
-its own subprocess (``worker``), and the runner that a job process executes (``runner``).
+"""The job system: the kinds of job (``kinds``, one registry; each kind a module of its own),
+submission (``submission``), a database-backed queue (``queue``), the worker loop (``worker``)
+that has an executor (``executors``: a local process per job today) run each job, and the
+runner that a job process executes (``runner``).
 
 A job is a hub client. It reads its inputs and writes its outputs through the plaza's HTTP
 API with a job-scoped bearer token (``tokens``), and reports to the native jobs API:

@@ -15,6 +15,10 @@ from modelplaza.jobs.client import JobsApiError, JobsClient
 
 # The runner's last log line when a job fails; the worker makes the rest the job's message.
 SUMMARY_PREFIX = "Job failed: "
+# What an executor tells a job's process: where the plaza is, and which module runs each kind
+# of job (JSON: {"train": "modelplaza.train.job", ...}, from the registry in jobs.kinds).
+ENDPOINT_VARIABLE = "PLAZA_JOB_ENDPOINT"
+RUNNERS_VARIABLE = "PLAZA_JOB_RUNNERS"
 # Step metrics are sent at most this often; epoch and test metrics always, at once.
 STEP_INTERVAL = 0.5
 # Log lines wait at most this long to go out together.

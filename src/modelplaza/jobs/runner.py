@@ -1,7 +1,8 @@
-"""What a job's subprocess runs: ``python -m modelplaza.jobs.runner``, with PLAZA_JOB_ENDPOINT set.
+"""What a job's process runs: ``python -m modelplaza.jobs.runner``, with PLAZA_JOB_ENDPOINT and
+PLAZA_JOB_RUNNERS (which module runs each kind of job) set by the executor that starts it.
 
 It imports the code of every kind of job first, then reads ``JOB_ID TOKEN`` from its first line
-of input: the worker can start it ahead of time and hand it the next job with its imports done
+of input: an executor can start it ahead of time and hand it the next job with its imports done
 (an input that ends first ends it quietly). It fetches the job over the jobs API, runs the code
 for its kind and reports metrics and log lines as it goes. SIGTERM asks it to stop (training
 stops at its next step). It exits 0 once the job's result is recorded, STOPPED when it stopped
@@ -11,6 +12,7 @@ on request, and 1 when the job failed, after logging what went wrong and, last, 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import sys
@@ -19,22 +21,31 @@ import traceback
 
 from modelplaza.errors import PlazaError
 from modelplaza.jobs.client import JobsApiError, JobsClient
-from modelplaza.jobs.context import SUMMARY_PREFIX, JobContext, JobStopped, Reporter
+from modelplaza.jobs.context import (
+    ENDPOINT_VARIABLE,
+    RUNNERS_VARIABLE,
+    SUMMARY_PREFIX,
+    JobContext,
+    JobStopped,
+    Reporter,
+)
 
 STOPPED = 128 + signal.SIGTERM  # what a shell reports for a process ended by SIGTERM
-# The module whose run(context) -> result does each kind of job.
-KINDS = {"train": "modelplaza.train.job"}
-USAGE = "usage: echo JOB_ID TOKEN | PLAZA_JOB_ENDPOINT=... python -m modelplaza.jobs.runner"
+USAGE = (
+    f'usage: echo JOB_ID TOKEN | {ENDPOINT_VARIABLE}=... {RUNNERS_VARIABLE}=\'{{"KIND": "MODULE"}}\''
+    " python -m modelplaza.jobs.runner"
+)
 
 
-def run_job(client: JobsClient, context: JobContext) -> int:
-    """Run the job and record its result; the exit status (see the module's docstring)."""
+def run_job(client: JobsClient, context: JobContext, runners: dict[str, str]) -> int:
+    """Run the job with the module ``runners`` names for its kind and record its result; the
+    exit status (see the module's docstring)."""
     job_id = context.job["id"]
     try:
         kind = context.job["kind"]
-        if kind not in KINDS:
+        if kind not in runners:
             raise PlazaError(f"this plaza cannot run jobs of kind {kind!r}")
-        result = importlib.import_module(KINDS[kind]).run(context)
+        result = importlib.import_module(runners[kind]).run(context)
         client.set_result(job_id, result)
         return 0
     except JobStopped as stopped:
@@ -55,11 +66,12 @@ def run_job(client: JobsClient, context: JobContext) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    endpoint = os.environ.get("PLAZA_JOB_ENDPOINT")
-    if args or not endpoint:
+    endpoint = os.environ.get(ENDPOINT_VARIABLE)
+    runners = _runners()
+    if args or not endpoint or runners is None:
         print(USAGE, file=sys.stderr)
         return 2
-    for module in KINDS.values():
+    for module in runners.values():
         importlib.import_module(module)
     assignment = sys.stdin.readline().split()
     if not assignment:  # the worker let this spare runner go
@@ -81,9 +93,21 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 1
         try:
-            return run_job(client, JobContext(job, endpoint, token, reporter, stop))
+            return run_job(client, JobContext(job, endpoint, token, reporter, stop), runners)
         finally:
             reporter.flush()
+
+
+def _runners() -> dict[str, str] | None:
+    """Which module runs each kind of job, from the environment; None when that is not a map
+    of names to module names."""
+    try:
+        runners = json.loads(os.environ.get(RUNNERS_VARIABLE, ""))
+    except ValueError:
+        return None
+    if not isinstance(runners, dict) or not all(isinstance(v, str) for v in runners.values()):
+        return None
+    return runners
 
 
 if __name__ == "__main__":

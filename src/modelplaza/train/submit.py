@@ -1,6 +1,7 @@
-"""Submitting a training job: the recipe is validated, checked against the dataset it names and
-the caller's rights, and only then queued. The API and the web form both come through here, so
-a recipe that cannot run is refused with the same precise message wherever it comes from."""
+"""Checking a training job's recipe at submission: it is validated, then checked against the
+dataset it names and the caller's rights, reading only; ``jobs.submission`` queues it after.
+The API and the web form both come through here, so a recipe that cannot run is refused with
+the same precise message wherever it comes from."""
 
 from __future__ import annotations
 
@@ -9,28 +10,29 @@ from sqlalchemy.orm import Session
 from modelplaza.auth import permissions
 from modelplaza.auth.principal import Principal
 from modelplaza.data import split_schema
-from modelplaza.db.models import Job, Repo
+from modelplaza.db.models import Repo
 from modelplaza.errors import Forbidden, RepoNotFound, RevisionNotFound
 from modelplaza.hub import refs, repos
 from modelplaza.hub.content import Contents
-from modelplaza.jobs import queue
+from modelplaza.jobs.kinds import Submission
 from modelplaza.names import split_repo_id
 from modelplaza.train.checks import check_against, no_data_files
 from modelplaza.train.recipe import Output, Recipe, RecipeError, load_recipe
 
 
-def submit_training(session: Session, contents: Contents, principal: Principal, recipe_text: str) -> Job:
-    """Queue the training job ``recipe_text`` describes. Raises RecipeError (400, one line per
-    problem) for a recipe that does not fit its dataset, RepoNotFound (404) for inputs the
-    caller cannot read, and Forbidden (403) for an output repo the caller may not write."""
-    queue.require_person(principal)
+def check_training(
+    session: Session, contents: Contents, principal: Principal, recipe_text: str
+) -> Submission:
+    """The training job ``recipe_text`` describes, ready to queue. Raises RecipeError (400, one
+    line per problem) for a recipe that does not fit its dataset, RepoNotFound (404) for inputs
+    the caller cannot read, and Forbidden (403) for an output repo the caller may not write."""
     recipe = load_recipe(recipe_text)
     _check_data(session, contents, principal, recipe)
     _check_hub_inputs(session, principal, recipe)
     _check_output(session, principal, recipe.output)
     title = f"train {recipe.model.type} on {recipe.data.dataset}"
     spec = recipe.model_dump(mode="json", exclude_unset=True)  # parses back to the same recipe
-    return queue.submit(session, principal, "train", spec, recipe_text, title)
+    return Submission(spec, recipe_text, title)
 
 
 def _readable_commit(

@@ -16,11 +16,11 @@ from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
-from modelplaza.errors import AuthenticationRequired, BadRequest, Forbidden
+from modelplaza.errors import AuthenticationRequired, Forbidden
 from modelplaza.http.threads import in_thread
 from modelplaza.jobs import queue
+from modelplaza.jobs.submission import submit_job
 from modelplaza.plaza import Plaza
-from modelplaza.train.submit import submit_training
 
 router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -31,7 +31,6 @@ POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 STREAM_PAGE = 500
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-SUBMITTERS = {"train": submit_training}
 
 
 @router.post("/api/jobs", status_code=201)
@@ -41,14 +40,10 @@ def submit(
     recipe: Annotated[str, Body(max_length=1_000_000)],
     kind: Annotated[str, Body()] = "train",
 ) -> dict:
-    if kind not in SUBMITTERS:
-        raise BadRequest(f"Unknown job kind {kind!r}: choose one of {', '.join(SUBMITTERS)}")
     plaza = get_plaza(request)
-    with plaza.db.write() as session:
-        job = SUBMITTERS[kind](session, plaza.contents, principal, recipe)
-        answer = job_json(session, job)
-    plaza.job_queued.set()  # committed: a worker can claim it now
-    return answer
+    job_id = submit_job(plaza, principal, kind, recipe)
+    with plaza.db.read() as session:
+        return job_json(session, queue.get_visible(session, principal, job_id))
 
 
 @router.get("/api/jobs")

@@ -23,6 +23,7 @@
 
   function makeChart(id, data, series, scales, axes) {
     const box = document.getElementById(id);
+    if (!box) return null; // a kind of job whose page has no such chart
     const options = { width: box.clientWidth, height: HEIGHT, series, scales: { x: { time: false }, ...scales }, axes };
     return { box, data, plot: new uPlot(options, data, box) };
   }
@@ -47,7 +48,7 @@
       { loss: { auto: true }, score: { range: [0, 1] } },
       [{ label: "epoch", incrs: WHOLE }, { scale: "loss", label: "loss" }, { scale: "score", side: 1, label: "accuracy", grid: { show: false } }],
     ),
-  ];
+  ].filter(Boolean);
 
   // A step or epoch number that goes back means the job started over (it was re-queued).
   function append(series, x, values) {

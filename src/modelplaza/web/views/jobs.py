@@ -19,12 +19,11 @@ from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
 from modelplaza.errors import Conflict, PlazaError
 from modelplaza.hub import refs, repos
-from modelplaza.jobs import queue
+from modelplaza.jobs import kinds, queue, submission
 from modelplaza.names import split_repo_id
 from modelplaza.plaza import Plaza
 from modelplaza.train import recipe
 from modelplaza.train.draft import draft_recipe
-from modelplaza.train.submit import submit_training
 from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.params import page_number
 from modelplaza.web.routing import page_router
@@ -77,6 +76,7 @@ def job_list(request: Request, state: str = "", p: str = "") -> Response:
         request,
         "jobs/list.html",
         jobs=jobs[:PAGE_SIZE],
+        epochs={job.id: kinds.page(job.kind).total_epochs(job.spec) for job in jobs},
         owners=owners,
         state=state,
         states=queue.STATES,
@@ -124,14 +124,11 @@ def new_job(request: Request, dataset: str = "", revision: str = "main") -> Resp
 def submit_job(request: Request, form: PostedForm) -> Response:
     principal = signed_in(request, "Log in to run jobs.")
     text, dataset = form_text(form, "recipe"), form_text(form, "dataset")
-    plaza = get_plaza(request)
     try:
-        with plaza.db.write() as session:
-            job_id = submit_training(session, plaza.contents, principal, text).id
+        job_id = submission.submit_job(get_plaza(request), principal, "train", text)
     except PlazaError as exc:
         problems = exc.message.splitlines()
         return _form(request, status=exc.status, recipe_text=text, dataset=dataset, problems=problems)
-    plaza.job_queued.set()  # committed: a worker can claim it now
     return redirect(f"{JOBS_URL}/{job_id}", f"Job {job_id} submitted: it starts when a worker is free.")
 
 
@@ -151,15 +148,6 @@ def _page_events(session: Session, job: Job) -> tuple[list[dict], int]:
     return [event_json(e) for e in events if e.id not in dropped], after
 
 
-def _test_scores(progress: dict) -> dict[str, float]:
-    """The test split's metrics among the latest ones, by name without the ``test_``."""
-    return {
-        name.removeprefix("test_"): value
-        for name, value in progress.items()
-        if name.startswith("test_") and isinstance(value, int | float)
-    }
-
-
 @router.get(JOBS_URL + "/{job_id}")
 def job_page(request: Request, job_id: str) -> Response:
     if response := login_first(request):
@@ -169,6 +157,7 @@ def job_page(request: Request, job_id: str) -> Response:
         job = queue.get_visible(session, principal, _job_id(job_id))
         events, after = _page_events(session, job)
         owner = queue.owner_name(session, job)
+    page = kinds.page(job.kind)
     return render(
         request,
         "jobs/job.html",
@@ -177,8 +166,10 @@ def job_page(request: Request, job_id: str) -> Response:
         events=events,
         after=after,
         finished=job.state in queue.FINISHED,
-        epochs=job.spec.get("training", {}).get("epochs"),
-        scores=_test_scores(job.progress),
+        kind_page=page,
+        epochs=page.total_epochs(job.spec),
+        scores=page.scores(job.progress),
+        result_link=page.result_link(job.result) if job.state == queue.SUCCEEDED else None,
     )
 
 
