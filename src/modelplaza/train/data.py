@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +24,7 @@ from modelplaza.train.finetune import HubTokenizer, RepoFetcher
 from modelplaza.train.models import InputSpec
 from modelplaza.train.recipe import Recipe, RecipeError, Splits, TextSpec
 
-Rows = pa.Table | Sequence[Mapping[str, Any]] | Any  # Any: a pandas DataFrame
+Rows: TypeAlias = pa.Table | Sequence[Mapping[str, Any]] | Any  # Any: a pandas DataFrame
 _WORD = re.compile(r"\w+|[^\w\s]")
 
 
@@ -273,7 +273,7 @@ def _fit(
     recipe: Recipe, columns: list[str], labels: list[Any] | None, train: pa.Table, fetch: RepoFetcher | None
 ) -> Preprocessing:
     head = "value" if labels is None else "sigmoid" if recipe.loss.name == "bce" else "softmax"
-    base = {
+    base: dict[str, Any] = {
         "columns": columns,
         "label": recipe.data.label,
         "task": recipe.task,
@@ -310,6 +310,7 @@ def _tokenizer(
     recipe: Recipe, texts: list[str | None], fetch: RepoFetcher | None
 ) -> tuple[Tokenizer, str | None]:
     text = recipe.data.preprocessing.text
+    assert text is not None, "only text columns are tokenised"
     model = recipe.model
     if model.type == "hub":
         repo, revision = model.repo, model.revision
