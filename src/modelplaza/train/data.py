@@ -282,7 +282,7 @@ def _fit(
     }
     pre = recipe.data.preprocessing
     if pre.text is not None:
-        tokenizer, source = _tokenizer(recipe, train.column(columns[0]).to_pylist(), fetch)
+        tokenizer, source = _tokenizer(recipe, pre.text, train.column(columns[0]).to_pylist(), fetch)
         return Preprocessing(
             **base, shape=[tokenizer.max_length], tokenizer=tokenizer, tokenizer_source=source
         )
@@ -307,10 +307,8 @@ def _scale(kind: str, matrix: np.ndarray) -> dict[str, Any] | None:
 
 
 def _tokenizer(
-    recipe: Recipe, texts: list[str | None], fetch: RepoFetcher | None
+    recipe: Recipe, text: TextSpec, texts: list[str | None], fetch: RepoFetcher | None
 ) -> tuple[Tokenizer, str | None]:
-    text = recipe.data.preprocessing.text
-    assert text is not None, "only text columns are tokenised"
     model = recipe.model
     if model.type == "hub":
         repo, revision = model.repo, model.revision
