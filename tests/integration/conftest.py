@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.plaza_server import PORT, PlazaServer, running_plaza
+from tests.plaza_server import PORT, PlazaServer, free_port, running_plaza
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,24 @@ def api(plaza):
     from huggingface_hub import HfApi
 
     return HfApi(endpoint=plaza.url, token=plaza.tokens["alice"])
+
+
+@pytest.fixture(scope="session")
+def xet_plaza() -> Iterator[PlazaServer]:
+    """A second plaza with the server-wide ``PLAZA_XET_DOWNLOADS`` on, for the tests of Xet
+    downloads only. The clients' default endpoint is the session's ``plaza``, so tests pass
+    this one's explicitly (``HfApi(endpoint=...)``, ``hf_hub_download(..., endpoint=...)``)."""
+    with running_plaza("xet-downloads", free_port(), PLAZA_XET_DOWNLOADS="1") as server:
+        server.cli("admin", "create-user", "alice", "--password", "alice-password")
+        server.tokens["alice"] = server.token("alice")
+        yield server
+
+
+@pytest.fixture
+def xet_api(xet_plaza):
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=xet_plaza.url, token=xet_plaza.tokens["alice"])
 
 
 @pytest.fixture

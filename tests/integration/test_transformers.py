@@ -9,27 +9,16 @@ from pathlib import Path
 import pytest
 import torch
 from huggingface_hub import snapshot_download
-from transformers import AutoConfig, AutoModel, AutoTokenizer, BertConfig, BertModel, BertTokenizer
+from transformers import AutoConfig, AutoModel, AutoTokenizer, BertModel, BertTokenizer
+
+from tests.integration.model_helpers import same_weights, tiny_model
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "plaza", "world", "models", "live", "here"]
 TEXT = "Hello plaza, models live here"
 
 
-def tiny_model(seed: int) -> BertModel:
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37
-    )
-    return BertModel(config).eval()
-
-
 def tiny_tokenizer() -> BertTokenizer:
     return BertTokenizer(vocab={word: i for i, word in enumerate(WORDS)})
-
-
-def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
-    left, right = a.state_dict(), b.state_dict()
-    return left.keys() == right.keys() and all(torch.equal(left[k], right[k]) for k in left)
 
 
 def save(model: BertModel, tokenizer: BertTokenizer, folder: Path) -> Path:

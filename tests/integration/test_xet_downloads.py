@@ -1,20 +1,18 @@
 """Downloads through Xet (``PLAZA_XET_DOWNLOADS=1``): hf_xet fetches Xet-uploaded files from the
-CAS itself. The setting is server-wide, so this module starts a second plaza with it on; the
-session's ``plaza`` (setting off) shows that nothing Xet is advertised by default."""
+CAS itself. The setting is server-wide, so these tests use ``xet_plaza``, a second plaza with it
+on; the session's ``plaza`` (setting off) shows that downloads stay plain HTTP by default."""
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from huggingface_hub import HfApi, HfFileSystem, hf_hub_download, snapshot_download
 
 from modelplaza.xet import parse_xorb
-from tests.plaza_server import PlazaServer, free_port, running_plaza
+from tests.integration.model_helpers import same_weights, tiny_model
+from tests.plaza_server import PlazaServer
 
 MB = 1024 * 1024
 
@@ -22,19 +20,6 @@ MB = 1024 * 1024
 def reconstructions(server: PlazaServer) -> int:
     """How many reconstruction answers the server has logged."""
     return server.log.read_text().count("xet reconstruction of")
-
-
-@pytest.fixture(scope="module")
-def xet_plaza() -> Iterator[PlazaServer]:
-    with running_plaza("xet-downloads", free_port(), PLAZA_XET_DOWNLOADS="1") as server:
-        server.cli("admin", "create-user", "alice", "--password", "alice-password")
-        server.tokens["alice"] = server.token("alice")
-        yield server
-
-
-@pytest.fixture
-def xet_api(xet_plaza) -> HfApi:
-    return HfApi(endpoint=xet_plaza.url, token=xet_plaza.tokens["alice"])
 
 
 def random_bytes(size: int, seed: int) -> bytes:
@@ -116,6 +101,43 @@ def test_hf_file_system_reads(xet_plaza, xet_api, repo_name, tmp_path):
     assert reconstructions(xet_plaza) > before
 
 
+def test_each_revision_downloads_its_own_bytes_through_xet(xet_plaza, xet_api, repo_name, tmp_path):
+    repo_id = f"alice/{repo_name}"
+    xet_api.create_repo(repo_id)
+    data = bytearray(random_bytes(4 * MB, seed=90))
+    revisions = []
+    for number in range(3):
+        data[number * MB : number * MB + 4096] = random_bytes(4096, seed=91 + number)
+        upload(xet_api, repo_id, "model.bin", bytes(data), tmp_path)
+        revisions.append((xet_api.model_info(repo_id).sha, bytes(data)))
+    before = reconstructions(xet_plaza)
+    for sha, content in revisions:
+        path = hf_hub_download(
+            repo_id,
+            "model.bin",
+            revision=sha,
+            endpoint=xet_plaza.url,
+            token=xet_api.token,
+            cache_dir=tmp_path / "c",
+        )
+        assert Path(path).read_bytes() == content
+    assert reconstructions(xet_plaza) >= before + len(revisions)
+
+
+def test_transformers_loads_weights_fetched_through_xet(xet_plaza, xet_api, repo_name, tmp_path):
+    from transformers import AutoModel
+
+    repo_id = f"alice/{repo_name}"
+    xet_api.create_repo(repo_id)
+    model = tiny_model(11)
+    model.save_pretrained(tmp_path / "saved")
+    xet_api.upload_folder(folder_path=tmp_path / "saved", repo_id=repo_id)
+    before = reconstructions(xet_plaza)
+    local = snapshot_download(repo_id, endpoint=xet_plaza.url, token=xet_api.token, cache_dir=tmp_path / "c")
+    assert reconstructions(xet_plaza) > before  # model.safetensors came from the CAS
+    assert same_weights(AutoModel.from_pretrained(local), model)
+
+
 def _rebuild(answer: dict, token: str) -> bytes:
     """The bytes a reconstruction answer describes, fetched and decoded as a Xet client does."""
     out = bytearray()
@@ -169,14 +191,11 @@ def test_reconstruction_api(xet_plaza, xet_api, repo_name, tmp_path):
     assert httpx.get(xorb_url.split("?")[0]).status_code == 401
 
 
-@pytest.mark.skipif(
-    os.environ.get("PLAZA_XET_DOWNLOADS", "").lower() in ("1", "true"),
-    reason="this run switches Xet downloads on for the session's plaza too",
-)
 def test_nothing_xet_is_advertised_by_default(plaza, api, repo_name, tmp_path):
     repo_id = f"alice/{repo_name}"
     api.create_repo(repo_id)
-    upload(api, repo_id, "weights.bin", random_bytes(3 * MB, seed=80), tmp_path)
+    data = random_bytes(3 * MB, seed=80)
+    upload(api, repo_id, "weights.bin", data, tmp_path)
     head = httpx.head(f"{plaza.url}/{repo_id}/resolve/main/weights.bin", headers=auth(api.token))
     assert head.status_code == 200
     assert not [h for h in head.headers if h.lower().startswith("x-xet")]
@@ -189,3 +208,11 @@ def test_nothing_xet_is_advertised_by_default(plaza, api, repo_name, tmp_path):
     ).json()
     assert next(e for e in tree if e["path"] == "weights.bin")["lfs"]
     assert info and all("xetHash" not in e for e in tree + info)
+
+    # The client then downloads the Xet-uploaded file over plain HTTP, rebuilt by the plaza.
+    before = reconstructions(plaza)
+    path = hf_hub_download(
+        repo_id, "weights.bin", endpoint=plaza.url, token=api.token, cache_dir=tmp_path / "cache"
+    )
+    assert Path(path).read_bytes() == data
+    assert reconstructions(plaza) == before

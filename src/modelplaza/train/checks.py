@@ -86,7 +86,7 @@ def is_numeric(kind: pa.DataType) -> bool:
 
 def _split_problems(recipe: Recipe, available: Collection[str]) -> list[str]:
     splits = recipe.data.splits
-    wanted = {"train": splits.train}
+    wanted: dict[str, str | None] = {"train": splits.train}
     if splits.ratios is None:
         wanted |= {"validation": splits.validation, "test": splits.test}
     return [

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -24,7 +24,7 @@ from modelplaza.train.finetune import HubTokenizer, RepoFetcher
 from modelplaza.train.models import InputSpec
 from modelplaza.train.recipe import Recipe, RecipeError, Splits, TextSpec
 
-Rows = pa.Table | Sequence[Mapping[str, Any]] | Any  # Any: a pandas DataFrame
+Rows: TypeAlias = pa.Table | Sequence[Mapping[str, Any]] | Any  # Any: a pandas DataFrame
 _WORD = re.compile(r"\w+|[^\w\s]")
 
 
@@ -273,7 +273,7 @@ def _fit(
     recipe: Recipe, columns: list[str], labels: list[Any] | None, train: pa.Table, fetch: RepoFetcher | None
 ) -> Preprocessing:
     head = "value" if labels is None else "sigmoid" if recipe.loss.name == "bce" else "softmax"
-    base = {
+    base: dict[str, Any] = {
         "columns": columns,
         "label": recipe.data.label,
         "task": recipe.task,
@@ -282,7 +282,7 @@ def _fit(
     }
     pre = recipe.data.preprocessing
     if pre.text is not None:
-        tokenizer, source = _tokenizer(recipe, train.column(columns[0]).to_pylist(), fetch)
+        tokenizer, source = _tokenizer(recipe, pre.text, train.column(columns[0]).to_pylist(), fetch)
         return Preprocessing(
             **base, shape=[tokenizer.max_length], tokenizer=tokenizer, tokenizer_source=source
         )
@@ -307,9 +307,8 @@ def _scale(kind: str, matrix: np.ndarray) -> dict[str, Any] | None:
 
 
 def _tokenizer(
-    recipe: Recipe, texts: list[str | None], fetch: RepoFetcher | None
+    recipe: Recipe, text: TextSpec, texts: list[str | None], fetch: RepoFetcher | None
 ) -> tuple[Tokenizer, str | None]:
-    text = recipe.data.preprocessing.text
     model = recipe.model
     if model.type == "hub":
         repo, revision = model.repo, model.revision

@@ -41,7 +41,9 @@ class HubClassifier(nn.Module):
         from transformers import AutoModelForSequenceClassification
 
         _quiet_transformers()
-        names = {"id2label": dict(enumerate(map(str, labels)))} if labels and len(labels) == outputs else {}
+        names: dict[str, Any] = (
+            {"id2label": dict(enumerate(map(str, labels)))} if labels and len(labels) == outputs else {}
+        )
         model = AutoModelForSequenceClassification.from_pretrained(
             directory, num_labels=outputs, ignore_mismatched_sizes=True, pad_token_id=pad_id, **names
         )

@@ -42,8 +42,8 @@ def run(context: JobContext) -> dict[str, Any]:
     job = context.job
     recipe = load_recipe(job["spec_text"])
     api = HfApi(endpoint=context.endpoint, token=context.token)
-    with tempfile.TemporaryDirectory(prefix=f"plaza-job-{job['id']}-") as work:
-        work = Path(work)
+    with tempfile.TemporaryDirectory(prefix=f"plaza-job-{job['id']}-") as work_dir:
+        work = Path(work_dir)
         started = time.perf_counter()
         dataset = download_dataset(api, recipe, work / "dataset", job["owner"])
         rows = ", ".join(f"{name} {table.num_rows} rows" for name, table in dataset.tables.items())

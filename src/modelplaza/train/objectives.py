@@ -58,4 +58,4 @@ class Objective:
     def penalty(self, model: nn.Module) -> torch.Tensor:
         if not self.l1:
             return torch.zeros(())
-        return self.l1 * sum(p.abs().sum() for p in model.parameters() if p.requires_grad)
+        return self.l1 * sum((p.abs().sum() for p in model.parameters() if p.requires_grad), torch.zeros(()))

@@ -16,7 +16,7 @@ def build_optimizer(
     spec: OptimizerSpec, parameters: Iterable[torch.nn.Parameter], weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
     """The torch optimiser named by the recipe; `weight_decay` is L2 (decoupled for AdamW)."""
-    common = {"lr": spec.lr, "weight_decay": weight_decay}
+    common: dict[str, Any] = {"lr": spec.lr, "weight_decay": weight_decay}
     if spec.name == "sgd":
         return torch.optim.SGD(parameters, momentum=spec.momentum, nesterov=spec.nesterov, **common)
     if spec.name == "adagrad":
@@ -35,6 +35,7 @@ def build_scheduler(
     """A schedule stepped after every optimiser step, or None for a constant rate."""
     decay_steps = max(1, total_steps - spec.warmup_steps)
     lr = optimizer.param_groups[0]["lr"]
+    main: lr_scheduler.LRScheduler | None
     if spec.name == "step":
         main = lr_scheduler.StepLR(optimizer, step_size=spec.step_size * steps_per_epoch, gamma=spec.gamma)
     elif spec.name == "cosine":

@@ -110,7 +110,7 @@ def session_chunks(session: Session) -> ChunkLookup:
             .where(XorbChunk.xorb_hash == xorb, XorbChunk.index >= first, XorbChunk.index < end)
             .order_by(XorbChunk.index)
         )
-        return [tuple(row) for row in rows]
+        return [(start, size) for start, size in rows]
 
     return lookup
 

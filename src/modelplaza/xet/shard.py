@@ -164,7 +164,7 @@ def _read_xorb(reader: _Reader, xorb: bytes, count: int, unpacked: int, stored: 
     if not count:
         raise ShardFormatError(f"xorb {hash_to_hex(xorb)} lists no chunks")
     reader.room_for(count, "xorb chunk entries")
-    chunks = []
+    chunks: list[ShardXorbChunk] = []
     offset = 0
     for _ in range(count):
         chunk, start, size, flags = reader.take(_CAS_ENTRY, "xorb chunk entry")

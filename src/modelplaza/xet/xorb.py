@@ -16,6 +16,9 @@ import lz4.frame
 
 from modelplaza.xet.hashing import chunk_hash
 
+# Headers are read from whole bodies, from views of the bytes still streaming in, and from buffers.
+ByteView = bytes | bytearray | memoryview
+
 CHUNK_HEADER_SIZE = 8
 CHUNK_VERSION = 0
 MAX_CHUNK_SIZE = 128 * 1024  # no chunk holds more, uncompressed
@@ -53,7 +56,7 @@ class ChunkHeader:
         return self.offset + CHUNK_HEADER_SIZE + self.stored_size
 
 
-def _parse_header(raw: bytes, offset: int, index: int) -> ChunkHeader:
+def _parse_header(raw: ByteView, offset: int, index: int) -> ChunkHeader:
     """The 8 header bytes of chunk ``index``, which starts at byte ``offset`` of the xorb."""
     if raw[0] != CHUNK_VERSION:
         raise XorbFormatError(f"bad header of chunk {index} at byte {offset}: version {raw[0]}, expected 0")
@@ -75,7 +78,7 @@ def _parse_header(raw: bytes, offset: int, index: int) -> ChunkHeader:
     return header
 
 
-def _read_header(body: bytes, offset: int, index: int, base: int = 0) -> ChunkHeader:
+def _read_header(body: ByteView, offset: int, index: int, base: int = 0) -> ChunkHeader:
     """The header at byte ``offset`` of a xorb whose bytes from ``base`` on are ``body``."""
     raw = body[offset - base : offset - base + CHUNK_HEADER_SIZE]
     if len(raw) < CHUNK_HEADER_SIZE:

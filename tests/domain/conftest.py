@@ -1,0 +1,172 @@
+"""The domain tier: a whole plaza in this process, on a temporary SQLite data dir, with no server
+and no HTTP. Tests speak through the few verbs of ``InProcessPlaza`` so that they read like the
+rules they check, and a change of the domain's signatures is met in this one file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from modelplaza.auth import accounts, job_tokens
+from modelplaza.auth.principal import ANONYMOUS, Principal
+from modelplaza.config import Settings
+from modelplaza.db.models import Job
+from modelplaza.hub import commits, refs, repos, trees
+from modelplaza.jobs import queue
+from modelplaza.plaza import Plaza
+
+__all__ = ["ANONYMOUS", "InProcessPlaza"]
+
+
+@dataclass
+class InProcessPlaza:
+    plaza: Plaza
+
+    # --- accounts and credentials -------------------------------------------------------------
+
+    def add_user(self, name: str, *, admin: bool = False) -> None:
+        with self.plaza.db.write() as session:
+            accounts.create_user(session, name, is_admin=admin)
+
+    def add_org(self, name: str, owner: str, **members: str) -> None:
+        """An organisation owned by ``owner``, with ``members`` given as name=role."""
+        with self.plaza.db.write() as session:
+            accounts.create_org(session, name, owner)
+            for user, role in members.items():
+                accounts.set_member(session, name, user, role)
+
+    def new_token(self, user: str, *, write: bool = True) -> str:
+        with self.plaza.db.write() as session:
+            return accounts.create_token(session, user, "domain test", write=write)
+
+    def principal(self, token: str) -> Principal:
+        """Who a token stands for: an API token or a job's own token."""
+        with self.plaza.db.read() as session:
+            if job_tokens.is_job_token(token):
+                return job_tokens.authenticate(session, self.plaza.signer, token)
+            return accounts.authenticate_token(session, token)
+
+    def as_user(self, user: str, *, write: bool = True) -> Principal:
+        return self.principal(self.new_token(user, write=write))
+
+    def revoke_tokens(self, user: str) -> None:
+        with self.plaza.db.write() as session:
+            account = accounts.get_user(session, user)
+            for token in accounts.list_tokens(session, account.id):
+                accounts.revoke_token(session, account.id, token.id)
+
+    # --- repositories ---------------------------------------------------------------------------
+
+    def create_repo(self, who: Principal, repo_id: str, *, private: bool = False) -> None:
+        namespace, name = repo_id.split("/")
+        with self.plaza.db.write() as session:
+            repos.create_repo(session, self.plaza.blobs, who, "model", namespace, name, private=private)
+
+    def delete_repo(self, who: Principal, repo_id: str) -> None:
+        with self.plaza.db.write() as session:
+            repos.delete_repo(session, repos.get_administrable(session, who, "model", *repo_id.split("/")))
+
+    def commit(
+        self,
+        who: Principal,
+        repo_id: str,
+        files: dict[str, bytes] | None = None,
+        *,
+        delete: tuple[str, ...] = (),
+        branch: str = "main",
+        parent: str | None = None,
+        title: str = "an edit",
+    ) -> str:
+        """Put ``files`` and delete paths on ``branch`` in one commit; its id."""
+        operations: list[commits.Operation] = [
+            commits.PutFile(path, commits.regular_file(self.plaza.blobs, data))
+            for path, data in (files or {}).items()
+        ]
+        operations += [commits.DeletePath(path) for path in delete]
+        with self.plaza.db.write() as session:
+            repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
+            commit = commits.create_commit(
+                session,
+                self.plaza.contents,
+                repo,
+                branch,
+                operations,
+                title=title,
+                author=who.name or "",
+                parent=parent,
+            )
+            return commit.id
+
+    def tag(self, who: Principal, repo_id: str, tag: str, revision: str) -> None:
+        with self.plaza.db.write() as session:
+            repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
+            refs.create_tag(session, repo, tag, revision, None)
+
+    def branch(self, who: Principal, repo_id: str, name: str, starting_point: str | None = None) -> None:
+        with self.plaza.db.write() as session:
+            repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
+            refs.create_branch(session, repo, name, starting_point)
+
+    def resolve(self, who: Principal, repo_id: str, revision: str | None = None) -> str:
+        with self.plaza.db.read() as session:
+            return refs.resolve(session, self._readable(session, who, repo_id), revision)
+
+    def files(self, who: Principal, repo_id: str, revision: str | None = None) -> dict[str, bytes]:
+        """Every file of the repo at ``revision`` and its bytes."""
+        with self.plaza.db.read() as session:
+            commit = refs.resolve(session, self._readable(session, who, repo_id), revision)
+            return {
+                path: self.plaza.contents.read_bytes(session, entry.sha256)
+                for path, entry in trees.load_files(session, commit).items()
+            }
+
+    def visible_repos(self, who: Principal) -> set[str]:
+        with self.plaza.db.read() as session:
+            return {repo.repo_id for repo in repos.list_repos(session, who, repos.RepoQuery("model"))}
+
+    def _readable(self, session, who: Principal, repo_id: str):
+        return repos.get_readable(session, who, "model", *repo_id.split("/"))
+
+    # --- jobs -----------------------------------------------------------------------------------
+
+    def submit_job(self, who: Principal, title: str = "a job") -> int:
+        with self.plaza.db.write() as session:
+            return queue.submit(session, who, "train", {}, "", title).id
+
+    def claim(self, worker: str) -> int | None:
+        with self.plaza.db.write() as session:
+            job = queue.claim_next(session, worker)
+            return None if job is None else job.id
+
+    def cancel(self, who: Principal, job_id: int) -> None:
+        with self.plaza.db.write() as session:
+            queue.request_cancel(session, who, queue.get_visible(session, who, job_id))
+
+    def finish(self, job_id: int, state: str) -> None:
+        with self.plaza.db.write() as session:
+            queue.finish(session, session.get(Job, job_id), state)
+
+    def job(self, who: Principal, job_id: int) -> Job:
+        with self.plaza.db.read() as session:
+            return queue.get_visible(session, who, job_id)
+
+    def job_token(self, job_id: int) -> str:
+        with self.plaza.db.read() as session:
+            return job_tokens.issue(self.plaza.signer, session.get(Job, job_id))
+
+
+@pytest.fixture
+def hub(tmp_path) -> Iterator[InProcessPlaza]:
+    """A migrated plaza with three users: alice, bob and the site admin root."""
+    settings = Settings(
+        data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'plaza.db'}", secret_key="k" * 32
+    )
+    plaza = Plaza(settings).migrate()
+    in_process = InProcessPlaza(plaza)
+    for user in ("alice", "bob"):
+        in_process.add_user(user)
+    in_process.add_user("root", admin=True)
+    yield in_process
+    plaza.close()
