@@ -7,34 +7,27 @@ import binascii
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.rawpath import param
+from modelplaza.api.receive import json_object
+from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
+from modelplaza.http.context import get_plaza, next_page
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 TREE_PAGE = 1000
-
-
-async def _json(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object")
-    return body
 
 
 def _planned(entry: object) -> uploads.PlannedFile:
@@ -52,7 +45,7 @@ def _planned(entry: object) -> uploads.PlannedFile:
 
 @router.post("/api/{type_plural}/{namespace}/{name}/preupload/{revision}")
 async def preupload(request: Request, principal: Caller, target: Target, revision: str) -> dict:
-    body = await _json(request)
+    body = await json_object(request)
     if not isinstance(body.get("files"), list):
         raise BadRequest("The request needs a 'files' list")
     planned = [_planned(f) for f in body["files"]]

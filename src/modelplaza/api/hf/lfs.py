@@ -5,26 +5,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from modelplaza.api.deps import get_plaza, get_principal, public_url
-from modelplaza.api.hf.files import _json
 from modelplaza.api.hf.paths import RepoPath
-from modelplaza.api.hf.serialize import URL_PREFIX
-from modelplaza.api.rawpath import param
-from modelplaza.api.receive import receive_blob
+from modelplaza.api.receive import json_object, receive_blob
+from modelplaza.api.routing import api_router
 from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound
+from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.hub import repos, uploads
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 LFS_JSON = "application/vnd.git-lfs+json"
 
@@ -90,12 +90,12 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
 
 @router.post("/{namespace}/{name_git}/info/lfs/objects/batch")
 async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    return _batch(request, principal, _git_repo(namespace, name_git, "model"), await _json(request))
+    return _batch(request, principal, _git_repo(namespace, name_git, "model"), await json_object(request))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch")
 async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    return _batch(request, principal, _git_repo(namespace, name_git, "dataset"), await _json(request))
+    return _batch(request, principal, _git_repo(namespace, name_git, "dataset"), await json_object(request))
 
 
 def _link(request: Request, link: str, op: str) -> dict:
@@ -143,7 +143,7 @@ def download_object(request: Request, link: str) -> Response:
 
 
 async def _verify(request: Request, principal: Principal, target: RepoPath) -> Response:
-    body = await _json(request)
+    body = await json_object(request)
     plaza = get_plaza(request)
     problem = uploads.check_lfs_object(body.get("oid"), body.get("size"), plaza.settings.max_file_size)
     if problem:

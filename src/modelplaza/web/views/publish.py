@@ -14,10 +14,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from modelplaza.api.deps import get_plaza
-from modelplaza.api.rawpath import param
 from modelplaza.auth import permissions
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, PlazaError
+from modelplaza.http.context import get_plaza
+from modelplaza.http.rawpath import param
 from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item
 from modelplaza.names import check_path

@@ -1,0 +1,16 @@
+"""How the API is routed: every API route answers its errors as JSON with the headers the
+Hugging Face client reads, whatever the caller accepts."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from modelplaza.http.errors import RenderingRoute, json_error
+
+
+class ApiRoute(RenderingRoute):
+    render_error = staticmethod(json_error)
+
+
+def api_router(prefix: str = "") -> APIRouter:
+    return APIRouter(prefix=prefix, route_class=ApiRoute)
