@@ -3,13 +3,15 @@ Hugging Face client reads, whatever the caller accepts."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from modelplaza.http.errors import RenderingRoute, json_error
 
 
 class ApiRoute(RenderingRoute):
-    render_error = staticmethod(json_error)
+    def render_error(self, request: Request, exc: Exception) -> Response:
+        return json_error(request, exc)
 
 
 def api_router(prefix: str = "") -> APIRouter:

@@ -8,8 +8,8 @@ app names in ``install``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import ClassVar
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,7 +24,7 @@ from modelplaza.http.context import URL_PREFIX, public_url
 
 log = logging.getLogger("modelplaza")
 ErrorRenderer = Callable[[Request, Exception], Response]
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def _header_value(message: str) -> str:
@@ -70,7 +70,9 @@ def json_error(request: Request, exc: Exception) -> Response:
         return error_response(status, message)
     extra = {}
     if isinstance(exc, AlreadyExists) and "repo_id" in exc.extra:
-        extra["url"] = f"{public_url(request)}/{URL_PREFIX[exc.extra['repo_type']]}{exc.extra['repo_id']}"
+        extra["url"] = (
+            f"{public_url(request)}/{URL_PREFIX[str(exc.extra['repo_type'])]}{exc.extra['repo_id']}"
+        )
     response = error_response(status, message, exc.code, **extra)
     if isinstance(exc, EntryNotFound) and exc.commit:
         response.headers["X-Repo-Commit"] = exc.commit
@@ -80,13 +82,14 @@ def json_error(request: Request, exc: Exception) -> Response:
 
 
 class RenderingRoute(APIRoute):
-    """A route that answers its own errors with its class's ``render_error``."""
+    """A route that answers its own errors: each face's route class says how."""
 
-    render_error: ClassVar[ErrorRenderer]
+    def render_error(self, request: Request, exc: Exception) -> Response:
+        raise NotImplementedError
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        render = type(self).render_error
+        render = self.render_error
 
         async def answering_errors(request: Request) -> Response:
             try:
@@ -102,7 +105,9 @@ def install(app: FastAPI, fallback: ErrorRenderer) -> None:
     not take, a refused URL): the chosen route's renderer when there is one, else ``fallback``."""
 
     async def answer(request: Request, exc: Exception) -> Response:
-        return getattr(type(request.scope.get("route")), "render_error", fallback)(request, exc)
+        route = request.scope.get("route")
+        render = route.render_error if isinstance(route, RenderingRoute) else fallback
+        return render(request, exc)
 
     for kind in (PlazaError, RequestValidationError, HTTPException, DataError, Exception):
         app.add_exception_handler(kind, answer)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
 
 from modelplaza.db.models import Repo
 from modelplaza.http.errors import RenderingRoute
@@ -17,7 +18,8 @@ DATASETS_PREFIX = "/datasets"
 
 
 class PageRoute(RenderingRoute):
-    render_error = staticmethod(page_error)
+    def render_error(self, request: Request, exc: Exception) -> Response:
+        return page_error(request, exc)
 
 
 def page_router() -> APIRouter:
