@@ -8,13 +8,12 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from modelplaza.api.hf.xet import cas_url
 from modelplaza.api.receive import receive_blob
 from modelplaza.api.routing import api_router
 from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
-from modelplaza.http.context import get_plaza
+from modelplaza.http.context import cas_url, get_plaza
 from modelplaza.http.principals import bearer_token
 from modelplaza.http.ranges import parse_range
 from modelplaza.hub.content import Opened

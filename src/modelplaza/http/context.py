@@ -1,4 +1,4 @@
-"""What a request knows of the plaza: the plaza itself, the address clients use, the next page."""
+"""What a request knows of the plaza: the plaza itself, the addresses clients use, the next page."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def public_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     return str(request.base_url).rstrip("/")
+
+
+def cas_url(request: Request) -> str:
+    """Where Xet clients reach the plaza's CAS service."""
+    configured = get_plaza(request).settings.cas_url
+    return configured.rstrip("/") if configured else f"{public_url(request)}/cas"
 
 
 def next_page(request: Request, path: str | None = None, **params: object) -> dict[str, str]:

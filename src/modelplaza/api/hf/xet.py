@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
-from modelplaza.http.context import get_plaza, public_url
+from modelplaza.http.context import cas_url, get_plaza
 from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
 from modelplaza.hub import refs, repos
@@ -19,11 +19,6 @@ from modelplaza.xet import tokens
 router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
-
-
-def cas_url(request: Request) -> str:
-    configured = get_plaza(request).settings.cas_url
-    return configured.rstrip("/") if configured else f"{public_url(request)}/cas"
 
 
 def _token_response(request: Request, repo_id: int, *, write: bool) -> JSONResponse:
