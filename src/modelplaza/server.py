@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 from uvicorn.server import STARTUP_FAILURE
 
-from modelplaza.api.app import create_app
 from modelplaza.api.sendfile import ZEROCOPY
+from modelplaza.app import create_app
 from modelplaza.config import Settings
 from modelplaza.jobs.worker import Worker, local_endpoint
 from modelplaza.plaza import Plaza

@@ -15,13 +15,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from modelplaza import data
-from modelplaza.data import tables, viewer
+from modelplaza.data import viewer
 from modelplaza.data.cache import SizedCache
 from modelplaza.data.cells import IMAGE_BYTES
 from modelplaza.data.sources import RangeFile
-from modelplaza.data.splits import DataFile, file_format, find_splits, glob_regex
 from modelplaza.db import Database
 from modelplaza.errors import BadRequest, NotFound
+from modelplaza.formats import tables
+from modelplaza.formats.splits import DataFile, file_format, find_splits, glob_regex
 from modelplaza.hub import trees
 from modelplaza.hub.content import Contents
 from modelplaza.storage.local import LocalBlobStore

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from modelplaza.api.app import create_app
 from modelplaza.api.plaza import jobs as jobs_api
+from modelplaza.app import create_app
 from modelplaza.auth import accounts, job_tokens
 from modelplaza.config import Settings
 from modelplaza.db.models import Job

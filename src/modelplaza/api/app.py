@@ -1,37 +1,17 @@
-"""The ASGI application: routers, error handling, raw-path routing."""
+"""Adds the API's routers to the plaza's ASGI app, before the pages (``modelplaza.app``)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from modelplaza import __version__
-from modelplaza.api import cas, errors
+from modelplaza.api import cas
 from modelplaza.api.hf import files, lfs, likes, refs, repos, resolve, users, xet
-from modelplaza.api.plaza import jobs
-from modelplaza.api.rawpath import RawPathMiddleware
-from modelplaza.plaza import Plaza
-from modelplaza.web import app as web
+from modelplaza.api.plaza import health, jobs
+
+# Order matters: fixed paths first, then the ones that start with ``/api/{models|datasets}``.
+ROUTERS = (health, jobs, users, likes, cas, lfs, xet, repos, refs, files, resolve)
 
 
-def create_app(plaza: Plaza) -> FastAPI:
-    app = FastAPI(
-        title="ModelPlaza",
-        version=__version__,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
-    )
-    app.state.plaza = plaza
-    errors.install(app)
-
-    @app.get("/api/health")
-    def health() -> dict:
-        return {"status": "ok", "version": __version__}
-
-    # Order matters: fixed paths first, then the ones that start with ``/api/{models|datasets}``.
-    for module in (jobs, users, likes, cas, lfs, xet, repos, refs, files, resolve):
+def install(app: FastAPI) -> None:
+    for module in ROUTERS:
         app.include_router(module.router)
-    # The pages come last: their patterns are wider than the API's.
-    web.install(app)
-    app.add_middleware(RawPathMiddleware)
-
-    return app

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import bearer_token, get_plaza
-from modelplaza.api.hf.resolve import parse_range
-from modelplaza.api.hf.xet import cas_url
 from modelplaza.api.receive import receive_blob
+from modelplaza.api.routing import api_router
 from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
+from modelplaza.http.context import cas_url, get_plaza
+from modelplaza.http.principals import bearer_token
+from modelplaza.http.ranges import parse_range
 from modelplaza.http.threads import in_thread
 from modelplaza.xet import cas, reconstruction, tokens
 
-router = APIRouter(prefix="/cas")
+router = api_router("/cas")
 log = logging.getLogger(__name__)
 
 

@@ -1,13 +1,16 @@
-"""Receiving a large request body into a blob writer without stalling the event loop."""
+"""Receiving request bodies: a JSON object, or a large body into a blob writer without stalling
+the event loop."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Protocol
 
 from starlette.requests import Request
 
+from modelplaza.errors import BadRequest
 from modelplaza.http.threads import in_thread
 
 BATCH = 4 << 20
@@ -17,6 +20,17 @@ class Sink(Protocol):
     """Where a body goes: a blob writer, or anything else taking bytes piece by piece."""
 
     def write(self, chunk: bytes) -> None: ...
+
+
+async def json_object(request: Request) -> dict:
+    """The body as a JSON object; BadRequest when it is not one."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise BadRequest("The request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    return body
 
 
 async def receive_blob(request: Request, writer: Sink) -> None:

@@ -2,7 +2,6 @@
 JSON Lines, JSON and Parquet files of a dataset commit, read with pyarrow a bounded piece at a
 time. ``preview`` gives all a viewer page shows; the other functions are its parts."""
 
-from modelplaza.data.splits import DataFile, Split, find_splits
 from modelplaza.data.viewer import (
     ROWS_PER_PAGE,
     Preview,
@@ -21,14 +20,11 @@ from modelplaza.data.viewer import (
 
 __all__ = [
     "ROWS_PER_PAGE",
-    "DataFile",
     "Preview",
     "RowsPage",
-    "Split",
     "Statistics",
     "UnreadableData",
     "columns",
-    "find_splits",
     "preview",
     "row_count",
     "rows_page",

@@ -10,7 +10,7 @@ import threading
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from modelplaza.data.tables import SeekableFile
+from modelplaza.formats.tables import SeekableFile
 from modelplaza.hub.content import Contents
 from modelplaza.storage import LocalFile
 

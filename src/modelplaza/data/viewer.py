@@ -11,15 +11,15 @@ from typing import TypeVar
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from modelplaza.data import tables
 from modelplaza.data.cache import SizedCache
 from modelplaza.data.cells import Cell, table_cells
 from modelplaza.data.columns import STAT_KINDS, Column, describe
 from modelplaza.data.sources import open_file
-from modelplaza.data.splits import DataFile, Split, find_splits
 from modelplaza.data.stats import ColumnStats, table_stats
-from modelplaza.data.tables import RowCount
 from modelplaza.errors import BadRequest, NotFound
+from modelplaza.formats import tables
+from modelplaza.formats.splits import FORMAT_NAMES, DataFile, Split, find_splits
+from modelplaza.formats.tables import RowCount
 from modelplaza.hub import trees
 from modelplaza.hub.cards import InvalidCardMetadata, parse_card
 from modelplaza.hub.content import Contents
@@ -32,7 +32,6 @@ CACHE_BYTES = 64 << 20
 CARD_BYTES = 1 << 20
 # What a result without rows counts for in the cache.
 SMALL = 4096
-FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "json": "JSON"}
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from fnmatch import fnmatchcase
 
 import pyarrow as pa
 
-from modelplaza.data.viewer import FORMAT_NAMES
+from modelplaza.formats.splits import FORMAT_NAMES
 from modelplaza.train.recipe import Recipe, RecipeError
 
 

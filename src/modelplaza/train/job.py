@@ -20,9 +20,9 @@ import torch._dynamo  # noqa: F401
 from huggingface_hub import HfApi
 from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
-from modelplaza.data.splits import Split, find_splits
-from modelplaza.data.tables import open_table
 from modelplaza.errors import RepoNotFound, RevisionNotFound
+from modelplaza.formats.splits import Split, find_splits
+from modelplaza.formats.tables import open_table
 from modelplaza.jobs.context import JobContext, JobStopped
 from modelplaza.train import card, export
 from modelplaza.train.checks import check_against, no_data_files

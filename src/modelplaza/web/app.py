@@ -1,12 +1,11 @@
-"""Adds the pages and their static files to the plaza's ASGI app, after the API routes so that
-``/api/...``, ``/cas/...`` and ``.../resolve/...`` keep their meaning."""
+"""Adds the pages and their static files to the plaza's ASGI app, after the API's routes
+(``modelplaza.app``) so that ``/api/...``, ``/cas/...`` and ``.../resolve/...`` keep their meaning."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from modelplaza.web import errors
 from modelplaza.web.templating import HERE
 from modelplaza.web.views import accounts, datasets, home, jobs, lists, profiles, publish, repo, settings
 
@@ -16,7 +15,6 @@ VIEWS = (home, lists, accounts, settings, publish, jobs, profiles, datasets, rep
 
 
 def install(app: FastAPI) -> None:
-    errors.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for view in VIEWS:
         app.include_router(view.router)

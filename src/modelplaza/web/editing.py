@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from modelplaza.api.rawpath import param
 from modelplaza.errors import BadRequest
+from modelplaza.http.rawpath import param
 from modelplaza.hub import repos
 from modelplaza.web.repo_pages import RepoPage, load_repo_page
 from modelplaza.web.routing import repo_type_of

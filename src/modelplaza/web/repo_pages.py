@@ -10,9 +10,9 @@ from fastapi import Request
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from modelplaza.api.rawpath import param
 from modelplaza.auth import permissions
 from modelplaza.db.models import Ref, Repo
+from modelplaza.http.rawpath import param
 from modelplaza.hub import cards, likes, refs, repos
 from modelplaza.web.markdown import render_markdown
 from modelplaza.web.routing import repo_type_of, repo_url

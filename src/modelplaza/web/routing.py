@@ -1,40 +1,29 @@
-"""How pages are routed: every page route answers domain errors with an HTML error page and
-checks CSRF on unsafe methods; repo pages exist once for models (``/{namespace}/{name}``) and
+"""How pages are routed: every page route answers its errors with an HTML error page and
+checks CSRF on unsafe methods before anything else; repo pages exist once for models (``/{namespace}/{name}``) and
 once for datasets (``/datasets/{namespace}/{name}``), as on the Hub."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from modelplaza.db.models import Repo
-from modelplaza.errors import PlazaError
-from modelplaza.http.threads import in_thread
-from modelplaza.web.errors import error_page
+from modelplaza.http.errors import RenderingRoute
+from modelplaza.web.errors import page_error
 from modelplaza.web.sessions import check_csrf
 
 DATASETS_PREFIX = "/datasets"
 
 
-class PageRoute(APIRoute):
-    def get_route_handler(self) -> Callable:
-        handler = super().get_route_handler()
-
-        async def page_handler(request: Request) -> Response:
-            try:
-                await check_csrf(request)
-                return await handler(request)
-            except PlazaError as exc:
-                return await in_thread(error_page, request, exc.status, exc.message)
-
-        return page_handler
+class PageRoute(RenderingRoute):
+    def render_error(self, request: Request, exc: Exception) -> Response:
+        return page_error(request, exc)
 
 
 def page_router() -> APIRouter:
-    return APIRouter(route_class=PageRoute, include_in_schema=False)
+    return APIRouter(route_class=PageRoute, include_in_schema=False, dependencies=[Depends(check_csrf)])
 
 
 def repo_type_of(request: Request) -> str:

@@ -11,11 +11,12 @@ import secrets
 
 from fastapi import Request, Response
 
-from modelplaza.api.deps import cookie_principal, get_plaza
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.auth.sessions import SESSION_COOKIE, SESSION_LIFETIME, end_session, start_session
 from modelplaza.db.models import Account
 from modelplaza.errors import Forbidden
+from modelplaza.http.context import get_plaza
+from modelplaza.http.principals import cookie_principal
 
 CSRF_COOKIE = "plaza_csrf"
 CSRF_FIELD = "csrf_token"

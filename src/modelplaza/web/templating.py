@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from modelplaza import __version__
-from modelplaza.api.deps import get_plaza, public_url
+from modelplaza.http.context import get_plaza, public_url
 from modelplaza.web.sessions import CSRF_FIELD, csrf_token, keep_csrf_cookie, page_principal
 
 HERE = Path(__file__).parent

@@ -7,34 +7,27 @@ import binascii
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.rawpath import param
+from modelplaza.api.receive import json_object
+from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
+from modelplaza.http.context import get_plaza, next_page
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 TREE_PAGE = 1000
-
-
-async def _json(request: Request) -> dict:
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("The request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object")
-    return body
 
 
 async def _requested_paths(request: Request) -> list[str]:
@@ -44,7 +37,7 @@ async def _requested_paths(request: Request) -> list[str]:
 
 # Request bodies, read on the event loop before the handler runs: handlers taking them stay
 # plain ``def`` functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
-JsonObject = Annotated[dict, Depends(_json)]
+JsonObject = Annotated[dict, Depends(json_object)]
 RequestedPaths = Annotated[list[str], Depends(_requested_paths)]
 
 

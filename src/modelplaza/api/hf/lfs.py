@@ -5,27 +5,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
-from modelplaza.api.deps import get_plaza, get_principal, public_url
-from modelplaza.api.hf.files import _json
 from modelplaza.api.hf.paths import RepoPath
-from modelplaza.api.hf.serialize import URL_PREFIX
-from modelplaza.api.rawpath import param
-from modelplaza.api.receive import receive_blob
+from modelplaza.api.receive import json_object, receive_blob
+from modelplaza.api.routing import api_router
 from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound
+from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import repos, uploads
 from modelplaza.hub.commits import register_blob
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 LFS_JSON = "application/vnd.git-lfs+json"
 
@@ -92,13 +92,13 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
 @router.post("/{namespace}/{name_git}/info/lfs/objects/batch")
 async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "model")
-    return await in_thread(_batch, request, principal, target, await _json(request))
+    return await in_thread(_batch, request, principal, target, await json_object(request))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch")
 async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "dataset")
-    return await in_thread(_batch, request, principal, target, await _json(request))
+    return await in_thread(_batch, request, principal, target, await json_object(request))
 
 
 def _link(request: Request, link: str, op: str) -> dict:
@@ -161,10 +161,10 @@ def _verify(request: Request, principal: Principal, target: RepoPath, body: dict
 @router.post("/{namespace}/{name_git}/info/lfs/verify")
 async def verify_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "model")
-    return await in_thread(_verify, request, principal, target, await _json(request))
+    return await in_thread(_verify, request, principal, target, await json_object(request))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/verify")
 async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "dataset")
-    return await in_thread(_verify, request, principal, target, await _json(request))
+    return await in_thread(_verify, request, principal, target, await json_object(request))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
-from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.hf.serialize import iso
-from modelplaza.api.rawpath import param
+from modelplaza.api.routing import api_router
 from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Principal
+from modelplaza.http.context import get_plaza
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
+from modelplaza.http.shapes import iso
 from modelplaza.hub import likes, repos
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 

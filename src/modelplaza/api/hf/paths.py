@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modelplaza.api.rawpath import param
 from modelplaza.errors import BadRequest
+from modelplaza.http.rawpath import param
 
 TYPE_BY_PLURAL = {"models": "model", "datasets": "dataset"}
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.rawpath import param
+from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest
+from modelplaza.http.context import get_plaza, next_page
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.hub import commits, refs, repos
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 COMMITS_PAGE = 50

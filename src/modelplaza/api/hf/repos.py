@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
-from modelplaza.api.rawpath import param
+from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import AuthenticationRequired, BadRequest
+from modelplaza.http.context import get_plaza, next_page
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 

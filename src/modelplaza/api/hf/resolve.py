@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
-from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.rawpath import param
+from modelplaza.api.routing import api_router
 from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Repo
-from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
+from modelplaza.errors import EntryNotFound
+from modelplaza.http.context import get_plaza, public_url
+from modelplaza.http.principals import get_principal
+from modelplaza.http.ranges import parse_range
+from modelplaza.http.rawpath import param
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.trees import FileEntry
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The inclusive byte range a Range header asks for; None for the whole file."""
-    if not header:
-        return None
-    match = _RANGE.match(header.strip())
-    if not match or match.groups() == ("", ""):
-        return None  # Multi-range or malformed: RFC 9110 lets us answer with the whole file.
-    first, last = match.groups()
-    if first == "":
-        start, end = max(size - int(last), 0), size - 1
-    else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
-    if start >= size or start > end:
-        raise RangeNotSatisfiable(size)
-    return start, end
 
 
 def _metadata_headers(entry: FileEntry, sha: str) -> dict[str, str]:

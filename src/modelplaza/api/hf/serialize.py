@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import Request
 
-from modelplaza.api.deps import public_url
 from modelplaza.db.models import Commit, Ref, Repo
+from modelplaza.http.context import URL_PREFIX, public_url
+from modelplaza.http.shapes import iso
 from modelplaza.hub.gitobj import lfs_pointer
 from modelplaza.hub.trees import Item, Snapshot
-
-URL_PREFIX = {"model": "", "dataset": "datasets/"}
-
-
-def iso(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def repo_url(request: Request, repo: Repo) -> str:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.routing import api_router
 from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import AuthenticationRequired
+from modelplaza.http.context import get_plaza
+from modelplaza.http.principals import get_principal
 from modelplaza.hub import cards
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 
 

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.rawpath import param
+from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
+from modelplaza.http.context import cas_url, get_plaza
+from modelplaza.http.principals import get_principal
+from modelplaza.http.rawpath import param
 from modelplaza.hub import refs, repos
 from modelplaza.xet import tokens
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
-
-
-def cas_url(request: Request) -> str:
-    configured = get_plaza(request).settings.cas_url
-    return configured.rstrip("/") if configured else f"{public_url(request)}/cas"
 
 
 def _token_response(request: Request, repo_id: int, *, write: bool) -> JSONResponse:

@@ -8,21 +8,24 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from modelplaza.api.deps import get_plaza, get_principal
-from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
+from modelplaza.api.plaza.serialize import job_json, log_text, sse_message
+from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
 from modelplaza.errors import AuthenticationRequired, Forbidden
+from modelplaza.http.context import get_plaza
+from modelplaza.http.principals import get_principal
+from modelplaza.http.shapes import event_json
 from modelplaza.http.threads import in_thread
 from modelplaza.jobs import queue
 from modelplaza.jobs.submission import submit_job
 from modelplaza.plaza import Plaza
 
-router = APIRouter()
+router = api_router()
 Caller = Annotated[Principal, Depends(get_principal)]
 After = Annotated[int, Query(ge=0, description="Only events with a greater id")]
 # How often a stream looks for new events, and how long it may stay silent before a comment

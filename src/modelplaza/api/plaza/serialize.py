@@ -7,14 +7,10 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from modelplaza.api.hf.serialize import iso
 from modelplaza.db.models import Job, JobEvent
+from modelplaza.http.shapes import event_json, optional_iso
 from modelplaza.jobs import queue
 from modelplaza.jobs.logs import log_line
-
-
-def _when(value) -> str | None:
-    return iso(value) if value is not None else None
 
 
 def job_json(session: Session, job: Job) -> dict:
@@ -26,19 +22,15 @@ def job_json(session: Session, job: Job) -> dict:
         "owner": queue.owner_name(session, job),
         "spec": job.spec,
         "spec_text": job.spec_text,
-        "created_at": _when(job.created_at),
-        "started_at": _when(job.started_at),
-        "finished_at": _when(job.finished_at),
+        "created_at": optional_iso(job.created_at),
+        "started_at": optional_iso(job.started_at),
+        "finished_at": optional_iso(job.finished_at),
         "cancel_requested": job.cancel_requested,
         "message": job.message,
         "result": job.result,
         "progress": job.progress,
         "attempts": job.attempts,
     }
-
-
-def event_json(event: JobEvent) -> dict:
-    return {"id": event.id, "kind": event.kind, "data": event.data, "created_at": _when(event.created_at)}
 
 
 def sse_message(event: JobEvent) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from modelplaza.api.deps import get_plaza
 from modelplaza.auth.accounts import check_password, create_user, new_password
 from modelplaza.errors import PlazaError
+from modelplaza.http.context import get_plaza
 from modelplaza.web.forms import PostedForm, form_text, safe_next
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import log_in, log_out, page_principal

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 
 from modelplaza import data
-from modelplaza.api.deps import get_plaza
 from modelplaza.errors import NotFound
+from modelplaza.http.context import get_plaza
 from modelplaza.web.params import page_number
 from modelplaza.web.repo_pages import load_repo_page
 from modelplaza.web.routing import page_router, repo_route, repo_type_of

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from modelplaza.api.deps import get_plaza
+from modelplaza.http.context import get_plaza
 from modelplaza.hub.repos import RepoQuery, list_repos
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal

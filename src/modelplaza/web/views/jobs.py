@@ -13,11 +13,11 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from modelplaza import data
-from modelplaza.api.deps import get_plaza
-from modelplaza.api.plaza.serialize import event_json
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
 from modelplaza.errors import Conflict, PlazaError
+from modelplaza.http.context import get_plaza
+from modelplaza.http.shapes import event_json
 from modelplaza.hub import refs, repos
 from modelplaza.jobs import kinds, queue, submission
 from modelplaza.names import split_repo_id

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.datastructures import QueryParams
 
-from modelplaza.api.deps import get_plaza
 from modelplaza.errors import BadRequest
+from modelplaza.http.context import get_plaza
 from modelplaza.hub.repos import (
     LICENSE_TAG,
     Facets,

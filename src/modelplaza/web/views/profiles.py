@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from modelplaza.api.deps import get_plaza
 from modelplaza.auth import accounts
+from modelplaza.http.context import get_plaza
 from modelplaza.hub.likes import liked_repos
 from modelplaza.hub.repos import RepoQuery, list_repos
 from modelplaza.web.routing import page_router

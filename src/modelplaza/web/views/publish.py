@@ -13,10 +13,10 @@ from markupsafe import Markup
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from modelplaza.api.deps import get_plaza
-from modelplaza.api.rawpath import param
 from modelplaza.auth import permissions
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, PlazaError
+from modelplaza.http.context import get_plaza
+from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item

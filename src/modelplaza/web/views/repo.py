@@ -12,10 +12,10 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from modelplaza.api.deps import get_plaza, public_url
-from modelplaza.api.rawpath import param
 from modelplaza.db.models import Commit
 from modelplaza.errors import BadRequest, EntryNotFound
+from modelplaza.http.context import get_plaza, public_url
+from modelplaza.http.rawpath import param
 from modelplaza.hub import cards, commits, diffs, likes, trees
 from modelplaza.web import previews, snippets
 from modelplaza.web.markdown import render_markdown

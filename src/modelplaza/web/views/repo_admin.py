@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Form, Request
 from starlette.responses import Response
 
-from modelplaza.api.deps import get_plaza
 from modelplaza.errors import BadRequest, PlazaError
+from modelplaza.http.context import get_plaza
 from modelplaza.hub import refs, repos
 from modelplaza.web.editing import writable_page
 from modelplaza.web.forms import login_first, redirect

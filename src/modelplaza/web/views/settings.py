@@ -7,11 +7,11 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
-from modelplaza.api.deps import get_plaza
 from modelplaza.auth import accounts
 from modelplaza.auth.permissions import can_manage_members
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import Forbidden, PlazaError
+from modelplaza.http.context import get_plaza
 from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import page_principal

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote, unquote_plus
 
-from modelplaza.api.errors import error_response
+from modelplaza.http.errors import error_response
 
 
 def _segment(raw: str) -> str:

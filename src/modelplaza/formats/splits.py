@@ -18,6 +18,8 @@ FORMATS = {
     ".ndjson": "jsonl",
     ".json": "json",
 }
+# How messages name each format.
+FORMAT_NAMES = {"parquet": "Parquet", "csv": "CSV", "tsv": "TSV", "jsonl": "JSON Lines", "json": "JSON"}
 # JSON files that describe a dataset rather than hold its rows.
 METADATA_FILES = {"dataset_info.json", "dataset_infos.json", "dataset_dict.json", "state.json"}
 # Words naming a split, and the split they name.

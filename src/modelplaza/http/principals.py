@@ -1,9 +1,8 @@
-"""Request-scoped helpers shared by the routers: the plaza, the caller, the public address."""
+"""Who is calling: a bearer token (an API token or a job's token), or a browser's session cookie."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import quote
 
 from fastapi import Request
 
@@ -11,11 +10,7 @@ from modelplaza.auth import job_tokens
 from modelplaza.auth.accounts import authenticate_token, record_token_use, token_use_due
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.auth.sessions import SESSION_COOKIE, session_principal
-from modelplaza.plaza import Plaza
-
-
-def get_plaza(request: Request) -> Plaza:
-    return request.app.state.plaza
+from modelplaza.http.context import get_plaza
 
 
 def bearer_token(request: Request) -> str | None:
@@ -51,18 +46,3 @@ def get_principal(request: Request) -> Principal:
         with db.write() as session:
             record_token_use(session, token)
     return principal
-
-
-def public_url(request: Request) -> str:
-    configured = get_plaza(request).settings.public_url
-    if configured:
-        return configured.rstrip("/")
-    return str(request.base_url).rstrip("/")
-
-
-def next_page(request: Request, path: str | None = None, **params: object) -> dict[str, str]:
-    """The ``Link`` header to the next page: on the address clients use, with this request's
-    query plus ``params``, and the path (this one unless given) escaped for a header."""
-    query = request.url.include_query_params(**params).query
-    path = quote(path or request.url.path, safe="/%")
-    return {"Link": f'<{public_url(request)}{path}?{query}>; rel="next"'}
