@@ -12,9 +12,9 @@ from modelplaza.api.deps import bearer_token, get_plaza
 from modelplaza.api.hf.resolve import parse_range
 from modelplaza.api.hf.xet import cas_url
 from modelplaza.api.receive import receive_blob
-from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
+from modelplaza.http.responses import ContentResponse
 from modelplaza.hub.content import Opened
 from modelplaza.xet import cas, reconstruction, tokens
 
@@ -114,7 +114,7 @@ def get_xorb(request: Request, xorb_hash: str, sig: str = "") -> Response:
     size = plaza.xorbs.size(xorb_hash)
     byte_range = parse_range(request.headers.get("range"), size)
     start, end = byte_range or (0, size - 1)
-    headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+    headers = {"Accept-Ranges": "bytes"}
     if byte_range is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     opened = Opened(

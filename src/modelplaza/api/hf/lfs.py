@@ -16,10 +16,10 @@ from modelplaza.api.hf.paths import RepoPath
 from modelplaza.api.hf.serialize import URL_PREFIX
 from modelplaza.api.rawpath import param
 from modelplaza.api.receive import receive_blob
-from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound
+from modelplaza.http.responses import ContentResponse
 from modelplaza.hub import repos, uploads
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
@@ -139,7 +139,7 @@ def download_object(request: Request, link: str) -> Response:
     plaza = get_plaza(request)
     with plaza.db.read() as session:
         opened = plaza.contents.open(session, payload["oid"])
-    return ContentResponse(opened, headers={"Content-Length": str(opened.size)})
+    return ContentResponse(opened)
 
 
 async def _verify(request: Request, principal: Principal, target: RepoPath) -> Response:

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
-from modelplaza.api.sendfile import ContentResponse
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Repo
 from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
+from modelplaza.http.responses import ContentResponse
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.trees import FileEntry
 
