@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import socket
 import sys
 from functools import partial
+from types import FrameType
 from urllib.parse import urlsplit
 
 from granian import Granian
@@ -22,15 +24,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelplaza.api.app import create_app
 from modelplaza.config import Settings
-from modelplaza.jobs.worker import Worker, local_endpoint
+from modelplaza.jobs.worker import GRACE_SECONDS, Worker, local_endpoint
 from modelplaza.plaza import Plaza
 
 # The server's I/O threads (the app itself runs on one Python thread): one per core of a small
 # machine, so that downloads keep their share of CPU when it is busy.
 RUNTIME_THREADS = 2
-# Seconds connections get to finish on shutdown: streams of running jobs' events never end on
-# their own.
-GRACE_SECONDS = 5
+# Seconds the serving process gets to stop before it is killed: open connections hold it up (the
+# event streams of running jobs never end on their own), and the job worker, asked to stop as
+# shutdown begins, gives its jobs their own grace to end.
+STOP_SECONDS = GRACE_SECONDS + 5
 
 
 def run(settings: Settings) -> None:
@@ -48,7 +51,7 @@ def run(settings: Settings) -> None:
         workers=1,
         runtime_threads=RUNTIME_THREADS,
         log_access=False,
-        workers_kill_timeout=GRACE_SECONDS,
+        workers_kill_timeout=int(STOP_SECONDS),
     )
     server.serve(target_loader=partial(app, settings), wrap_loader=False)
 
@@ -81,7 +84,9 @@ def _configure_logging() -> None:
 
 class WorkerLifespan:
     """Runs the job worker while the app is up: it starts once the server answers on its
-    address (a job's first request must find the plaza up) and stops as the app shuts down."""
+    address (a job's first request must find the plaza up), is asked to stop as soon as the
+    process is told to (SIGTERM, SIGINT: open connections may keep the app's own shutdown from
+    ever coming) and is waited for as the app shuts down."""
 
     def __init__(self, app: ASGIApp, worker: Worker) -> None:
         self.app = app
@@ -104,9 +109,18 @@ class WorkerLifespan:
         async def sending(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
                 self._starting = asyncio.create_task(self._start_once_listening())
+                for number in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(number, partial(self._stop_signal, signal.getsignal(number)))
             await send(message)
 
         await self.app(scope, receiving, sending)
+
+    def _stop_signal(self, previous: object, number: int, frame: FrameType | None) -> None:
+        """Python calls this beside the server's own handler (the event loop learns of the
+        signal from its wakeup descriptor), or instead of it when the server set a plain one."""
+        self.worker.request_stop()
+        if callable(previous):
+            previous(number, frame)
 
     async def _start_once_listening(self) -> None:
         """granian listens only after the app has started: wait for the address to take a
