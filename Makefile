@@ -36,6 +36,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/hub_bench.py
+	$(BIN)/python bench/server_bench.py
 	$(BIN)/python bench/xet_bench.py
 	$(BIN)/python bench/xet_upload_bench.py
 	$(BIN)/python bench/train_bench.py

@@ -125,7 +125,7 @@ def _method(r: Results) -> str:
 ## How it was measured
 
 Everything runs on this one machine, over loopback, in one process tree: a fresh `plaza serve`
-(uvicorn, SQLite in a temporary data dir), a user and write token made with `plaza admin`.
+(granian, SQLite in a temporary data dir), a user and write token made with `plaza admin`.
 Each transfer is repeated {r.rounds} times; the table shows the median round (times of every round
 below). Other work on the machine (it is shared) adds noise.
 

@@ -34,6 +34,8 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         root {root};
+        # A fixed small answer: the most small requests a load generator can drive here.
+        location = /health.json {{ default_type application/json; return 200 '{{"status": "ok"}}'; }}
     }}
 }}
 """

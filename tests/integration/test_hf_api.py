@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import uuid
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -724,6 +725,31 @@ def test_resolve_range_requests(plaza, api, repo_id):
         assert response.headers["Content-Range"] == "bytes */1024"
     whole = httpx.get(url, headers={**auth(api.token), "Range": "bytes=0-1,5-6"})
     assert whole.status_code == 200 and whole.content == data
+
+
+def test_downloads_one_after_another_on_one_connection(plaza, api, repo_id, no_xet):
+    """Ranges and the whole file, one after the other on one kept-alive connection: each answer
+    is exactly its bytes, so nothing of one leaks into the next, however the server sends them."""
+    data = os.urandom(3 << 20)
+    commit(api, repo_id, {"weights.bin": data})
+    address = urlsplit(plaza.url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+    last = len(data) - 1
+    local_addresses = set()
+    try:
+        for byte_range in ((100, 1_500_000), (2_000_000, last), None, (7, 7), (0, last)):
+            start, end = byte_range or (0, last)
+            headers = auth(api.token) | ({} if byte_range is None else {"Range": f"bytes={start}-{end}"})
+            connection.request("GET", f"/{repo_id}/resolve/main/weights.bin", headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            assert body == data[start : end + 1]
+            assert response.headers["Content-Length"] == str(len(body))
+            assert connection.sock is not None, "the server closed the connection"
+            local_addresses.add(connection.sock.getsockname())
+    finally:
+        connection.close()
+    assert len(local_addresses) == 1
 
 
 def test_snapshot_download(api, filled, tmp_path):

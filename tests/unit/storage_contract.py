@@ -20,7 +20,7 @@ def sha(data: bytes) -> str:
 def delivered(delivery: Delivery, start: int, end: int) -> bytes:
     """The bytes a delivery answer designates, fetched as a client would."""
     match delivery:
-        case LocalFile(path, offset, length):
+        case LocalFile(path, offset, length, _):
             with open(path, "rb") as file:
                 file.seek(offset)
                 return file.read(length)

@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from modelplaza.api.sendfile import delivery_response
+from modelplaza.http.responses import delivery_response
 from modelplaza.storage import LocalFile, Redirect, Stream
 
 HEADERS = {"ETag": '"abc"', "Content-Length": "4", "Content-Range": "bytes 2-5/10"}
@@ -30,7 +30,7 @@ def test_a_redirect_keeps_the_file_headers_and_drops_the_body_ones():
 def test_a_local_file_sends_its_range(tmp_path):
     path = tmp_path / "blob"
     path.write_bytes(b"0123456789")
-    answer = _get(LocalFile(path, 2, 4))
+    answer = _get(LocalFile(path, 2, 4, 10))
     assert answer.status_code == 206 and answer.content == b"2345"
     assert answer.headers["content-range"] == "bytes 2-5/10"
 

@@ -48,8 +48,8 @@ def test_uploads_in_progress_are_temporary_files_until_finished(store, root):
 
 def test_delivery_is_the_stored_file(store, root):
     key = store.put_bytes(bytes(100)).sha256
-    assert store.deliver(key, 10, 19) == LocalFile(root / key[:2] / key[2:4] / key, 10, 10)
-    assert store.deliver(key) == LocalFile(root / key[:2] / key[2:4] / key, 0, 100)
+    assert store.deliver(key, 10, 19) == LocalFile(root / key[:2] / key[2:4] / key, 10, 10, 100)
+    assert store.deliver(key) == LocalFile(root / key[:2] / key[2:4] / key, 0, 100, 100)
 
 
 def test_storing_held_content_again_makes_it_young(store):

@@ -9,12 +9,12 @@ from fastapi.responses import JSONResponse
 
 from modelplaza.api.receive import receive_blob
 from modelplaza.api.routing import api_router
-from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
 from modelplaza.http.context import cas_url, get_plaza
 from modelplaza.http.principals import bearer_token
 from modelplaza.http.ranges import parse_range
+from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
 from modelplaza.xet import cas, reconstruction, tokens
 
@@ -114,7 +114,7 @@ def get_xorb(request: Request, xorb_hash: str, sig: str = "") -> Response:
     size = plaza.xorbs.size(xorb_hash)
     byte_range = parse_range(request.headers.get("range"), size)
     start, end = byte_range or (0, size - 1)
-    headers = {"Accept-Ranges": "bytes", "Content-Length": str(end - start + 1)}
+    headers = {"Accept-Ranges": "bytes"}
     if byte_range is not None:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     delivery = plaza.xorbs.deliver(xorb_hash, start, end)

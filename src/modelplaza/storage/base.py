@@ -57,11 +57,16 @@ class Redirect:
 @dataclass(frozen=True)
 class LocalFile:
     """The bytes are ``length`` bytes from ``offset`` of a file on this host: send them with
-    zero copy. ``path`` is the whole stored object."""
+    zero copy. ``path`` is the whole stored object, of ``size`` bytes."""
 
     path: Path
     offset: int
     length: int
+    size: int
+
+    @property
+    def whole(self) -> bool:
+        return self.offset == 0 and self.length == self.size
 
     def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """The bytes, read in pieces as the iterator is consumed."""

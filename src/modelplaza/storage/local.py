@@ -154,7 +154,7 @@ class LocalBlobStore:
         path = self._path(key)
         last = path.stat().st_size - 1
         end = last if end is None else min(end, last)
-        return LocalFile(path, start, max(end - start + 1, 0))
+        return LocalFile(path, start, max(end - start + 1, 0), last + 1)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

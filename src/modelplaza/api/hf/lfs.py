@@ -12,13 +12,13 @@ from starlette.requests import ClientDisconnect
 from modelplaza.api.hf.paths import RepoPath
 from modelplaza.api.receive import json_object, receive_blob
 from modelplaza.api.routing import api_router
-from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import BadRequest, NotFound
 from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
 from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
+from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import repos, uploads
 from modelplaza.hub.commits import register_blob

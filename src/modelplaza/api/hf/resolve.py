@@ -8,7 +8,6 @@ from fastapi import Depends, Request, Response
 
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.routing import api_router
-from modelplaza.api.sendfile import delivery_response
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Repo
 from modelplaza.errors import EntryNotFound
@@ -16,6 +15,7 @@ from modelplaza.http.context import get_plaza, public_url
 from modelplaza.http.principals import get_principal
 from modelplaza.http.ranges import parse_range
 from modelplaza.http.rawpath import param
+from modelplaza.http.responses import delivery_response
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.trees import FileEntry
 
