@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from modelplaza.auth import permissions
+from modelplaza.auth.permissions import Action, allowed, require
 from modelplaza.auth.principal import Principal
 from modelplaza.data import split_schema
 from modelplaza.db.models import Job, Repo
@@ -23,7 +23,7 @@ def submit_training(session: Session, contents: Contents, principal: Principal, 
     """Queue the training job ``recipe_text`` describes. Raises RecipeError (400, one line per
     problem) for a recipe that does not fit its dataset, RepoNotFound (404) for inputs the
     caller cannot read, and Forbidden (403) for an output repo the caller may not write."""
-    queue.require_person(principal)
+    require(principal, Action.SUBMIT_JOB)
     recipe = load_recipe(recipe_text)
     _check_data(session, contents, principal, recipe)
     _check_hub_inputs(session, principal, recipe)
@@ -79,5 +79,5 @@ def _check_output(session: Session, principal: Principal, output: Output) -> Non
     except Forbidden as exc:
         raise Forbidden(f"output.repo: {exc.message}") from None
     except RepoNotFound:
-        if not permissions.can_create_in(principal, namespace):
+        if not allowed(principal, Action.CREATE_REPO, namespace):
             raise Forbidden(f"output.repo: you may not create repos in {namespace!r}") from None

@@ -131,7 +131,7 @@ def _commit(
 ) -> dict:
     plaza = get_plaza(request)
     with plaza.db.write() as session:
-        repo = repos.get_writable(session, principal, *target.key)
+        repo, author = repos.get_writable_by(session, principal, *target.key)
         operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
         created = commits.create_commit(
             session,
@@ -141,7 +141,7 @@ def _commit(
             operations,
             title=str(header.get("summary") or ""),
             message=str(header.get("description") or ""),
-            author=principal.name,
+            author=author.name,
             parent=header.get("parentCommit"),
         )
         url = serialize.repo_url(request, repo)

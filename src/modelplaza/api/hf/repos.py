@@ -11,7 +11,7 @@ from modelplaza.api.deps import get_plaza, get_principal, next_page
 from modelplaza.api.hf import serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
 from modelplaza.api.rawpath import param
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired, BadRequest
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
@@ -35,10 +35,11 @@ def _namespace_and_name(body: dict, principal: Principal) -> tuple[str, str]:
     name = body.get("name")
     if not isinstance(name, str):
         raise BadRequest("The request needs the repo 'name'")
-    namespace = body.get("organization") or principal.name
-    if namespace is None:
+    if body.get("organization"):
+        return body["organization"], name
+    if not isinstance(principal, Authenticated):
         raise AuthenticationRequired("Authentication required: send a write token")
-    return namespace, name
+    return principal.name, name
 
 
 @router.post("/api/repos/create")

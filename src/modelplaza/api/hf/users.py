@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.auth.accounts import get_user
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired
 from modelplaza.hub import cards
 
@@ -19,7 +19,7 @@ Caller = Annotated[Principal, Depends(get_principal)]
 
 @router.get("/api/whoami-v2")
 def whoami(request: Request, principal: Caller) -> dict:
-    if principal.is_anonymous:
+    if not isinstance(principal, Authenticated):
         raise AuthenticationRequired("Authentication required: send a token")
     with get_plaza(request).db.read() as session:
         user = get_user(session, principal.name)
@@ -37,7 +37,7 @@ def whoami(request: Request, principal: Caller) -> dict:
             "type": "access_token",
             "accessToken": {
                 "displayName": principal.token_name,
-                "role": "write" if principal.can_write_scope else "read",
+                "role": principal.scope.value,
             },
         },
     }

@@ -15,9 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
+from modelplaza.auth import permissions
+from modelplaza.auth.permissions import Action
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
-from modelplaza.errors import AuthenticationRequired, BadRequest, Forbidden
+from modelplaza.errors import BadRequest
 from modelplaza.jobs import queue
 from modelplaza.plaza import Plaza
 from modelplaza.train.submit import submit_training
@@ -59,10 +61,9 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict]:
-    if principal.is_anonymous:
-        raise AuthenticationRequired("Authentication required: send a token to see your jobs")
+    user = permissions.require(principal, Action.LIST_JOBS)
     with get_plaza(request).db.read() as session:
-        jobs = queue.list_jobs(session, principal, state=state or None, limit=limit, offset=offset)
+        jobs = queue.list_jobs(session, user, state=state or None, limit=limit, offset=offset)
         return [job_json(session, job) for job in jobs]
 
 
@@ -135,9 +136,7 @@ def result(
 
 
 def _own_job(session: Session, principal: Principal, job_id: int) -> Job:
-    """Reports come from the job itself: its token, and no other credential, may send them."""
-    if principal.job_id != job_id:
-        raise Forbidden(f"Only job {job_id}'s own token may report for it")
+    permissions.require(principal, Action.REPORT_JOB, job_id)
     return queue.get_visible(session, principal, job_id)
 
 

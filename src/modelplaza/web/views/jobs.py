@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from modelplaza import data
 from modelplaza.api.deps import get_plaza
 from modelplaza.api.plaza.serialize import event_json
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated
 from modelplaza.db.models import Job
-from modelplaza.errors import Conflict, PlazaError
+from modelplaza.errors import Conflict, JobNotFound, PlazaError
 from modelplaza.hub import refs, repos
 from modelplaza.jobs import queue
 from modelplaza.names import split_repo_id
@@ -33,6 +33,7 @@ from modelplaza.web.templating import render
 
 router = page_router()
 JOBS_URL = "/jobs"
+JOBS_NEED_LOGIN = "Log in to run jobs."
 PAGE_SIZE = 30
 LOG_TAIL = 200
 # Step losses sent with the page at most: more are thinned evenly (new ones still all stream in).
@@ -49,7 +50,7 @@ GUIDE = {
 
 def _job_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise queue.JobNotFound(f"Job {raw[:40]!r} not found")
+        raise JobNotFound(f"Job {raw[:40]!r} not found")
     return int(raw)
 
 
@@ -60,7 +61,7 @@ def _job_id(raw: str) -> int:
 def job_list(request: Request, state: str = "", p: str = "") -> Response:
     if response := login_first(request):
         return response
-    principal = page_principal(request)
+    principal = signed_in(request, JOBS_NEED_LOGIN)
     page = page_number(p)
     with get_plaza(request).db.read() as session:
         jobs = queue.list_jobs(
@@ -89,7 +90,7 @@ def job_list(request: Request, state: str = "", p: str = "") -> Response:
 # --- the recipe form -----------------------------------------------------------------------
 
 
-def _draft(session: Session, plaza: Plaza, principal: Principal, dataset: str, revision: str) -> str:
+def _draft(session: Session, plaza: Plaza, principal: Authenticated, dataset: str, revision: str) -> str:
     """A recipe for the dataset's revision, from its splits and its training split's columns;
     a skeleton to fill in when no dataset is named."""
     if not dataset:
@@ -113,7 +114,7 @@ def _form(request: Request, status: int = 200, **context: object) -> Response:
 def new_job(request: Request, dataset: str = "", revision: str = "main") -> Response:
     if response := login_first(request):
         return response
-    principal = page_principal(request)
+    principal = signed_in(request, JOBS_NEED_LOGIN)
     plaza = get_plaza(request)
     with plaza.db.read() as session:
         text = _draft(session, plaza, principal, dataset.strip(), revision.strip() or "main")
@@ -122,7 +123,7 @@ def new_job(request: Request, dataset: str = "", revision: str = "main") -> Resp
 
 @router.post(JOBS_URL + "/new")
 async def submit_job(request: Request) -> Response:
-    principal = signed_in(request, "Log in to run jobs.")
+    principal = signed_in(request, JOBS_NEED_LOGIN)
     form = await request.form()
     text, dataset = form_text(form, "recipe"), form_text(form, "dataset")
     plaza = get_plaza(request)
@@ -185,7 +186,7 @@ def job_page(request: Request, job_id: str) -> Response:
 
 @router.post(JOBS_URL + "/{job_id}/cancel")
 def cancel_job(request: Request, job_id: str) -> Response:
-    principal, number = signed_in(request, "Log in to run jobs."), _job_id(job_id)
+    principal, number = signed_in(request, JOBS_NEED_LOGIN), _job_id(job_id)
     url = f"{JOBS_URL}/{number}"
     try:
         with get_plaza(request).db.write() as session:
