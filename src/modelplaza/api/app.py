@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from modelplaza import __version__
-from modelplaza.api import cas, errors
+from modelplaza.api import cas, errors, openapi
 from modelplaza.api.hf import files, lfs, likes, refs, repos, resolve, users, xet
 from modelplaza.api.plaza import jobs
 from modelplaza.api.rawpath import RawPathMiddleware
@@ -17,11 +17,13 @@ def create_app(plaza: Plaza) -> FastAPI:
     app = FastAPI(
         title="ModelPlaza",
         version=__version__,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=openapi.OPENAPI_URL,
     )
     app.state.plaza = plaza
     errors.install(app)
+    openapi.install_docs(app)
 
     @app.get("/api/health")
     def health() -> dict:

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal, next_page
-from modelplaza.api.hf import serialize
+from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
 from modelplaza.auth.principal import Principal
@@ -50,7 +51,11 @@ def _planned(entry: object) -> uploads.PlannedFile:
     return uploads.PlannedFile(check_path(entry["path"]), size, sample)
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/preupload/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/preupload/{revision}",
+    response_model=schemas.PreuploadResponse,
+    openapi_extra=openapi.body(schemas.PreuploadRequest),
+)
 async def preupload(request: Request, principal: Caller, target: Target, revision: str) -> dict:
     body = await _json(request)
     if not isinstance(body.get("files"), list):
@@ -109,7 +114,17 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
     raise BadRequest(f"Unknown commit operation {key!r}")
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/commit/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/commit/{revision}",
+    response_model=schemas.CommitResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": schemas.COMMIT_BODY_DOC,
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def commit(request: Request, principal: Caller, target: Target, revision: str) -> dict:
     branch = _base_revision(request, revision)
     lines = [line for line in (await request.body()).splitlines() if line.strip()]
@@ -165,8 +180,11 @@ def _page_link(request: Request, sha: str, revision: str, cursor: int) -> dict[s
     return next_page(request, path, cursor=cursor)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}")
-@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}/{path:path}")
+@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}", response_model=list[schemas.TreeEntry])
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/tree/{revision}/{path:path}",
+    response_model=list[schemas.TreeEntry],
+)
 def tree(
     request: Request,
     principal: Caller,
@@ -193,7 +211,12 @@ def tree(
     return JSONResponse([serialize.tree_item(i, xet_hashes) for i in page], headers=headers)
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/paths-info/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/paths-info/{revision}",
+    response_model=list[schemas.TreeEntry],
+    response_model_exclude_unset=True,
+    openapi_extra=openapi.body(schemas.PathsInfoForm, "application/x-www-form-urlencoded"),
+)
 async def paths_info(request: Request, principal: Caller, target: Target, revision: str) -> list:
     form = await request.form()
     paths = [p for p in form.getlist("paths") if isinstance(p, str)]

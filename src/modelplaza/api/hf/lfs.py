@@ -10,7 +10,9 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal, public_url
+from modelplaza.api.hf import schemas
 from modelplaza.api.hf.files import _json
 from modelplaza.api.hf.paths import RepoPath
 from modelplaza.api.hf.serialize import URL_PREFIX
@@ -27,6 +29,14 @@ from modelplaza.storage import BlobTooLarge, BlobWriter
 router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
 LFS_JSON = "application/vnd.git-lfs+json"
+BATCH_DOC: dict = {
+    "response_model": schemas.LfsBatchResponse,
+    "openapi_extra": openapi.body(schemas.LfsBatchRequest, LFS_JSON),
+}
+VERIFY_DOC: dict = {
+    "response_model": schemas.LfsVerifyResponse,
+    "openapi_extra": openapi.body(schemas.LfsObject, LFS_JSON),
+}
 
 
 def _git_repo(namespace: str, name_git: str, repo_type: str) -> RepoPath:
@@ -88,12 +98,12 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
     }
 
 
-@router.post("/{namespace}/{name_git}/info/lfs/objects/batch")
+@router.post("/{namespace}/{name_git}/info/lfs/objects/batch", **BATCH_DOC)
 async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     return _batch(request, principal, _git_repo(namespace, name_git, "model"), await _json(request))
 
 
-@router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch")
+@router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch", **BATCH_DOC)
 async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     return _batch(request, principal, _git_repo(namespace, name_git, "dataset"), await _json(request))
 
@@ -155,11 +165,11 @@ async def _verify(request: Request, principal: Principal, target: RepoPath) -> R
     return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
 
 
-@router.post("/{namespace}/{name_git}/info/lfs/verify")
+@router.post("/{namespace}/{name_git}/info/lfs/verify", **VERIFY_DOC)
 async def verify_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     return await _verify(request, principal, _git_repo(namespace, name_git, "model"))
 
 
-@router.post("/datasets/{namespace}/{name_git}/info/lfs/verify")
+@router.post("/datasets/{namespace}/{name_git}/info/lfs/verify", **VERIFY_DOC)
 async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     return await _verify(request, principal, _git_repo(namespace, name_git, "dataset"))

@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal, next_page
-from modelplaza.api.hf import serialize
+from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
 from modelplaza.api.rawpath import param
 from modelplaza.auth.principal import Authenticated, Principal
@@ -42,7 +43,11 @@ def _namespace_and_name(body: dict, principal: Principal) -> tuple[str, str]:
     return principal.name, name
 
 
-@router.post("/api/repos/create")
+@router.post(
+    "/api/repos/create",
+    response_model=schemas.CreateRepoResponse,
+    openapi_extra=openapi.body(schemas.CreateRepoRequest),
+)
 def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
@@ -61,7 +66,9 @@ def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
     return {"url": url, "name": repo.repo_id, "id": str(repo.id)}
 
 
-@router.delete("/api/repos/delete")
+@router.delete(
+    "/api/repos/delete", response_model=schemas.Empty, openapi_extra=openapi.body(schemas.DeleteRepoRequest)
+)
 def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
@@ -72,7 +79,11 @@ def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
     return {}
 
 
-@router.put("/api/{type_plural}/{namespace}/{name}/settings")
+@router.put(
+    "/api/{type_plural}/{namespace}/{name}/settings",
+    response_model=schemas.Empty,
+    openapi_extra=openapi.body(schemas.RepoSettingsRequest),
+)
 def update_settings(request: Request, principal: Caller, target: Target, body: dict = Body(...)) -> dict:
     with get_plaza(request).db.write() as session:
         repo = repos.get_administrable(session, principal, *target.key)
@@ -89,12 +100,20 @@ def _info(
         return serialize.repo_info(repo, sha, trees.snapshot(session, sha), blobs=blobs)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}",
+    response_model=schemas.RepoInfo,
+    response_model_exclude_unset=True,
+)
 def repo_info(request: Request, principal: Caller, target: Target, blobs: bool = False) -> dict:
     return _info(request, principal, target, None, blobs)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/revision/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/revision/{revision}",
+    response_model=schemas.RepoInfo,
+    response_model_exclude_unset=True,
+)
 def repo_info_at(
     request: Request, principal: Caller, target: Target, revision: str, blobs: bool = False
 ) -> dict:
@@ -104,7 +123,7 @@ def repo_info_at(
 PAGE_SIZE = 1000
 
 
-@router.get("/api/{type_plural}")
+@router.get("/api/{type_plural}", response_model=list[schemas.RepoInfo])
 def list_repos(
     request: Request,
     principal: Caller,

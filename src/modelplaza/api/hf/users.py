@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.hf import schemas
 from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired
@@ -17,7 +18,7 @@ router = APIRouter()
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-@router.get("/api/whoami-v2")
+@router.get("/api/whoami-v2", response_model=schemas.WhoAmI)
 def whoami(request: Request, principal: Caller) -> dict:
     if not isinstance(principal, Authenticated):
         raise AuthenticationRequired("Authentication required: send a token")

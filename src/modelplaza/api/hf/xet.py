@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from modelplaza.api.deps import get_plaza, get_principal, public_url
+from modelplaza.api.hf import schemas
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
 from modelplaza.auth.principal import Principal
@@ -37,7 +38,9 @@ def _token_response(request: Request, repo_id: int, *, write: bool) -> JSONRespo
     )
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/xet-write-token/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/xet-write-token/{revision}", response_model=schemas.XetToken
+)
 def write_token(request: Request, principal: Caller, target: Target, revision: str) -> JSONResponse:
     with get_plaza(request).db.read() as session:
         repo = repos.get_writable(session, principal, *target.key)
@@ -46,7 +49,9 @@ def write_token(request: Request, principal: Caller, target: Target, revision: s
     return _token_response(request, repo.id, write=True)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/xet-read-token/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/xet-read-token/{revision}", response_model=schemas.XetToken
+)
 def read_token(request: Request, principal: Caller, target: Target, revision: str) -> JSONResponse:
     with get_plaza(request).db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)

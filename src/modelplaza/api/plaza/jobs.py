@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from modelplaza.api.deps import get_plaza, get_principal
+from modelplaza.api.plaza import schemas
 from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
 from modelplaza.auth import permissions
 from modelplaza.auth.permissions import Action
@@ -36,7 +37,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 SUBMITTERS = {"train": submit_training}
 
 
-@router.post("/api/jobs", status_code=201)
+@router.post("/api/jobs", status_code=201, response_model=schemas.JobInfo)
 def submit(
     request: Request,
     principal: Caller,
@@ -53,7 +54,7 @@ def submit(
     return answer
 
 
-@router.get("/api/jobs")
+@router.get("/api/jobs", response_model=list[schemas.JobInfo])
 def list_jobs(
     request: Request,
     principal: Caller,
@@ -67,13 +68,13 @@ def list_jobs(
         return [job_json(session, job) for job in jobs]
 
 
-@router.get("/api/jobs/{job_id}")
+@router.get("/api/jobs/{job_id}", response_model=schemas.JobInfo)
 def show(request: Request, principal: Caller, job_id: int) -> dict:
     with get_plaza(request).db.read() as session:
         return job_json(session, queue.get_visible(session, principal, job_id))
 
 
-@router.post("/api/jobs/{job_id}/cancel")
+@router.post("/api/jobs/{job_id}/cancel", response_model=schemas.JobInfo)
 def cancel(request: Request, principal: Caller, job_id: int) -> dict:
     with get_plaza(request).db.write() as session:
         job = queue.get_visible(session, principal, job_id)
@@ -87,7 +88,7 @@ def logs(request: Request, principal: Caller, job_id: int) -> str:
         return log_text(queue.all_events(session, queue.get_visible(session, principal, job_id)))
 
 
-@router.get("/api/jobs/{job_id}/events")
+@router.get("/api/jobs/{job_id}/events", response_model=schemas.JobEvents)
 def events(request: Request, principal: Caller, job_id: int, after: After = 0) -> dict:
     with get_plaza(request).db.read() as session:
         job = queue.get_visible(session, principal, job_id)
