@@ -30,7 +30,7 @@ class JobInfo(BaseModel):
 
 class JobEvent(BaseModel):
     id: int
-    kind: Literal["metrics", "log", "state"]
+    kind: str = Field(description="metrics, log or state")
     data: dict[str, Any]
     created_at: str | None
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from modelplaza import data
 from modelplaza.api.deps import get_plaza
 from modelplaza.api.plaza.serialize import event_json
+from modelplaza.auth.permissions import visible_job_owner
 from modelplaza.auth.principal import Authenticated
 from modelplaza.db.models import Job
 from modelplaza.errors import Conflict, JobNotFound, PlazaError
@@ -67,7 +68,8 @@ def job_list(request: Request, state: str = "", p: str = "") -> Response:
         jobs = queue.list_jobs(
             session, principal, state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
         )
-        owners = {job.id: queue.owner_name(session, job) for job in jobs} if principal.is_admin else {}
+        everyones = visible_job_owner(principal) is None
+        owners = {job.id: queue.owner_name(session, job) for job in jobs} if everyones else {}
 
     def page_url(number: int) -> str:
         params = {"state": state} if state else {}
