@@ -100,3 +100,35 @@ def test_wire_names_are_in_the_schemas(openapi):
             "description"
         ]
     )
+
+
+def test_answers_keep_the_fields_the_clients_read(plaza, api, repo_name):
+    """Going through the schemas leaves omitted fields out and nulls in, as before."""
+    headers = {"Authorization": f"Bearer {plaza.tokens['alice']}"}
+    model, dataset = f"alice/{repo_name}", f"alice/{repo_name}-data"
+    api.create_repo(model)
+    api.create_repo(dataset, repo_type="dataset")
+    api.upload_file(path_or_fileobj=b"hello", path_in_repo="a.txt", repo_id=model)
+
+    info = httpx.get(f"{plaza.url}/api/models/{model}", headers=headers).json()
+    assert {"_id", "modelId", "pipeline_tag", "library_name", "siblings", "usedStorage"} <= set(info)
+    assert info["pipeline_tag"] is None
+    assert "a.txt" in {s["rfilename"] for s in info["siblings"]}
+    assert all(set(sibling) == {"rfilename"} for sibling in info["siblings"])  # no blobs asked for
+    data_info = httpx.get(f"{plaza.url}/api/datasets/{dataset}", headers=headers).json()
+    assert not {"modelId", "pipeline_tag", "library_name"} & set(data_info)
+
+    refs = httpx.get(f"{plaza.url}/api/models/{model}/refs", headers=headers).json()
+    assert set(refs) == {"branches", "converts", "tags"}
+    preupload = httpx.post(
+        f"{plaza.url}/api/models/{model}/preupload/main",
+        json={"files": [{"path": "new.txt", "size": 1, "sample": ""}]},
+        headers=headers,
+    ).json()
+    assert preupload == {
+        "files": [{"path": "new.txt", "uploadMode": "regular", "shouldIgnore": False, "oid": None}]
+    }
+    (entry,) = httpx.post(
+        f"{plaza.url}/api/models/{model}/paths-info/main", data={"paths": ["a.txt"]}, headers=headers
+    ).json()
+    assert set(entry) == {"type", "oid", "size", "path"}
