@@ -233,7 +233,7 @@ def authenticate_token(session: Session, token: str) -> Authenticated:
     row = session.scalar(select(ApiToken).where(ApiToken.lookup_id == _lookup_id(token)))
     if row is None or row.revoked or not hmac.compare_digest(row.secret_hash, _secret_hash(token)):
         raise InvalidCredentials()
-    account = session.get(Account, row.user_id)
+    account = session.get_one(Account, row.user_id)
     return principal_for(session, account, write=row.scope == Scope.WRITE.value, token_name=row.name)
 
 

@@ -39,5 +39,7 @@ def authenticate(session: Session, signer: Signer, token: str) -> Authenticated:
         or job.state != "running"
     ):
         raise InvalidCredentials()
-    owner = principal_for(session, session.get(Account, job.owner_id), write=True, token_name=f"job {job.id}")
+    owner = principal_for(
+        session, session.get_one(Account, job.owner_id), write=True, token_name=f"job {job.id}"
+    )
     return replace(owner, job_id=job.id)

@@ -45,4 +45,4 @@ def session_principal(session: Session, secret: str) -> Authenticated | None:
     row = session.get(WebSession, _hash(secret))
     if row is None or row.expires_at <= utcnow():
         return None
-    return principal_for(session, session.get(Account, row.user_id), write=True)
+    return principal_for(session, session.get_one(Account, row.user_id), write=True)

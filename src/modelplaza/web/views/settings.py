@@ -41,9 +41,9 @@ def tokens_page(request: Request) -> Response:
     if response := login_first(request):
         return response
     principal = signed_in(request, SETTINGS_NEED_LOGIN)
-    response = _tokens_page(request, principal, new_token=request.cookies.get(NEW_TOKEN_COOKIE))
-    response.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_URL)
-    return response
+    page = _tokens_page(request, principal, new_token=request.cookies.get(NEW_TOKEN_COOKIE))
+    page.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_URL)
+    return page
 
 
 @router.post(TOKENS_URL)
