@@ -79,6 +79,9 @@ def test_answers_have_schemas(openapi, path, method, model):
     (content,) = ok["content"].values()
     assert _schema_name(content["schema"]) == model
     assert openapi["components"]["schemas"][model]["properties"]
+    # Refusals as the plaza sends them: 400 with the error body, never FastAPI's 422.
+    assert "422" not in answers
+    assert _schema_name(answers["400"]["content"]["application/json"]["schema"]) == "ErrorAnswer"
 
 
 @pytest.mark.parametrize(("path", "spec"), DOCUMENTED_REQUESTS.items())

@@ -23,7 +23,7 @@ def create_app(plaza: Plaza) -> FastAPI:
     )
     app.state.plaza = plaza
     errors.install(app)
-    openapi.install_docs(app)
+    openapi.install(app)
 
     @app.get("/api/health")
     def health() -> dict:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import bearer_token, get_plaza
 from modelplaza.api.hf.resolve import parse_range
 from modelplaza.api.hf.xet import cas_url
@@ -18,7 +19,7 @@ from modelplaza.errors import InvalidCredentials, NotFound
 from modelplaza.hub.content import Opened
 from modelplaza.xet import cas, reconstruction, tokens
 
-router = APIRouter(prefix="/cas")
+router = APIRouter(prefix="/cas", tags=["xet"], responses=openapi.ERRORS)
 log = logging.getLogger(__name__)
 
 

@@ -22,7 +22,7 @@ from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, Payl
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
 
-router = APIRouter()
+router = APIRouter(tags=["files"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 TREE_PAGE = 1000

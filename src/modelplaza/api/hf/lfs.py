@@ -26,7 +26,7 @@ from modelplaza.hub import repos, uploads
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 
-router = APIRouter()
+router = APIRouter(tags=["Git LFS"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 LFS_JSON = "application/vnd.git-lfs+json"
 BATCH_DOC: dict = {

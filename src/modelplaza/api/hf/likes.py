@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.hf.serialize import iso
@@ -14,7 +15,7 @@ from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Principal
 from modelplaza.hub import likes, repos
 
-router = APIRouter()
+router = APIRouter(tags=["likes"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 

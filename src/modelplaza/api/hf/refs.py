@@ -16,7 +16,7 @@ from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest
 from modelplaza.hub import commits, refs, repos
 
-router = APIRouter()
+router = APIRouter(tags=["refs and history"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 COMMITS_PAGE = 50

@@ -17,7 +17,7 @@ from modelplaza.errors import AuthenticationRequired, BadRequest
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
 
-router = APIRouter()
+router = APIRouter(tags=["repos"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.rawpath import param
@@ -17,7 +18,7 @@ from modelplaza.errors import EntryNotFound, RangeNotSatisfiable
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.trees import FileEntry
 
-router = APIRouter()
+router = APIRouter(tags=["downloads"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.hf import schemas
 from modelplaza.auth.accounts import get_user
@@ -14,7 +15,7 @@ from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired
 from modelplaza.hub import cards
 
-router = APIRouter()
+router = APIRouter(tags=["accounts"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 
 

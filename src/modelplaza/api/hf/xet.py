@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal, public_url
 from modelplaza.api.hf import schemas
 from modelplaza.api.hf.paths import RepoPath, api_repo
@@ -15,7 +16,7 @@ from modelplaza.auth.principal import Principal
 from modelplaza.hub import refs, repos
 from modelplaza.xet import tokens
 
-router = APIRouter()
+router = APIRouter(tags=["xet"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 

@@ -13,6 +13,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from modelplaza.api import openapi
 from modelplaza.api.deps import get_plaza, get_principal
 from modelplaza.api.plaza import schemas
 from modelplaza.api.plaza.serialize import event_json, job_json, log_text, sse_message
@@ -25,7 +26,7 @@ from modelplaza.jobs import queue
 from modelplaza.plaza import Plaza
 from modelplaza.train.submit import submit_training
 
-router = APIRouter()
+router = APIRouter(tags=["jobs"], responses=openapi.ERRORS)
 Caller = Annotated[Principal, Depends(get_principal)]
 After = Annotated[int, Query(ge=0, description="Only events with a greater id")]
 # How often a stream looks for new events, and how long it may stay silent before a comment
