@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from modelplaza import __version__
 from modelplaza.api import app as api_app
+from modelplaza.api import openapi
 from modelplaza.http import errors
 from modelplaza.http.rawpath import RawPathMiddleware
 from modelplaza.http.threads import in_thread
@@ -31,8 +32,9 @@ def create_app(plaza: Plaza) -> FastAPI:
     app = FastAPI(
         title="ModelPlaza",
         version=__version__,
-        docs_url="/api/docs",
-        openapi_url="/api/openapi.json",
+        docs_url=None,  # api/openapi.py serves the docs page from the vendored Swagger UI
+        redoc_url=None,
+        openapi_url=openapi.OPENAPI_URL,
         lifespan=lifespan,
     )
     app.state.plaza = plaza

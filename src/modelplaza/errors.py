@@ -50,6 +50,10 @@ class RepoNotFound(NotFound):
     code = "RepoNotFound"
 
 
+class JobNotFound(NotFound):
+    code = "JobNotFound"
+
+
 class RevisionNotFound(NotFound):
     code = "RevisionNotFound"
 

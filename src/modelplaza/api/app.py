@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from modelplaza.api import cas
+from modelplaza.api import cas, openapi
 from modelplaza.api.hf import files, lfs, likes, refs, repos, resolve, users, xet
 from modelplaza.api.plaza import health, jobs
 
@@ -13,5 +13,6 @@ ROUTERS = (health, jobs, users, likes, cas, lfs, xet, repos, refs, files, resolv
 
 
 def install(app: FastAPI) -> None:
+    openapi.install(app)
     for module in ROUTERS:
         app.include_router(module.router)

@@ -18,7 +18,7 @@ from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
 from modelplaza.xet import cas, reconstruction, tokens
 
-router = api_router("/cas")
+router = api_router("/cas", tags=["xet"])
 log = logging.getLogger(__name__)
 
 

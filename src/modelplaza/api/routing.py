@@ -3,9 +3,12 @@ Hugging Face client reads, whatever the caller accepts."""
 
 from __future__ import annotations
 
+from enum import Enum
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from modelplaza.api.openapi import ERRORS
 from modelplaza.http.errors import RenderingRoute, json_error
 
 
@@ -14,5 +17,6 @@ class ApiRoute(RenderingRoute):
         return json_error(request, exc)
 
 
-def api_router(prefix: str = "") -> APIRouter:
-    return APIRouter(prefix=prefix, route_class=ApiRoute)
+def api_router(prefix: str = "", *, tags: list[str | Enum] | None = None) -> APIRouter:
+    """A router of API routes, grouped under ``tags`` in /api/docs, with the plaza's errors."""
+    return APIRouter(prefix=prefix, route_class=ApiRoute, tags=tags, responses=ERRORS)

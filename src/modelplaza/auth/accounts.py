@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.passwords import hash_password, verify_password
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated, Scope
 from modelplaza.db.models import Account, ApiToken, Membership, utcnow
 from modelplaza.errors import AccountNotFound, AlreadyExists, BadRequest, InvalidCredentials, NotFound
 from modelplaza.names import check_name
@@ -222,26 +222,26 @@ def create_token(session: Session, user_name: str, token_name: str, *, write: bo
 
 def principal_for(
     session: Session, account: Account, *, write: bool, token_name: str | None = None
-) -> Principal:
-    return Principal(
+) -> Authenticated:
+    return Authenticated(
         user_id=account.id,
         name=account.name,
+        scope=Scope.WRITE if write else Scope.READ,
         is_admin=account.is_admin,
-        can_write_scope=write,
         token_name=token_name,
         org_roles=org_roles(session, account.id),
     )
 
 
-def authenticate_token(session: Session, token: str) -> Principal:
+def authenticate_token(session: Session, token: str) -> Authenticated:
     """The principal a bearer token stands for; InvalidCredentials for anything else."""
     if not token.startswith(TOKEN_PREFIX):
         raise InvalidCredentials()
     row = session.scalar(select(ApiToken).where(ApiToken.lookup_id == _lookup_id(token)))
     if row is None or row.revoked or not hmac.compare_digest(row.secret_hash, _secret_hash(token)):
         raise InvalidCredentials()
-    account = session.get(Account, row.user_id)
-    return principal_for(session, account, write=row.scope == "write", token_name=row.name)
+    account = session.get_one(Account, row.user_id)
+    return principal_for(session, account, write=row.scope == Scope.WRITE.value, token_name=row.name)
 
 
 def _lookup_id(token: str) -> str:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.accounts import principal_for
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated
 from modelplaza.auth.signing import InvalidSignature, Signer
 from modelplaza.db.models import Account, Job
 from modelplaza.errors import InvalidCredentials
@@ -26,7 +26,7 @@ def is_job_token(token: str) -> bool:
     return token.startswith(PREFIX)
 
 
-def authenticate(session: Session, signer: Signer, token: str) -> Principal:
+def authenticate(session: Session, signer: Signer, token: str) -> Authenticated:
     try:
         claims = signer.verify(token[len(PREFIX) :])
     except InvalidSignature:
@@ -39,5 +39,7 @@ def authenticate(session: Session, signer: Signer, token: str) -> Principal:
         or job.state != "running"
     ):
         raise InvalidCredentials()
-    owner = principal_for(session, session.get(Account, job.owner_id), write=True, token_name=f"job {job.id}")
+    owner = principal_for(
+        session, session.get_one(Account, job.owner_id), write=True, token_name=f"job {job.id}"
+    )
     return replace(owner, job_id=job.id)

@@ -1,53 +1,215 @@
-"""The one place that decides who may read or write what."""
+"""The one place that decides who may do what. Routers, pages, the hub and the jobs queue all
+ask ``allowed`` or ``require`` with an ``Action`` and the thing it acts on; nothing else states
+a rule. Every decision comes through ``_denial``, where audit logging and fine-grained tokens
+will hook in.
+
+The rules: a private repo is seen only by its namespace (the user, or the org's members) and
+site admins, and to everyone else it does not exist (404). Writing needs a write credential
+(a read token, and a browser login on the API, may only read) and the write or admin role in
+the repo's namespace; deleting a repo or changing its visibility needs the admin role. A job's
+token acts as the job's owner for repos while the job runs, reports for its own job only, and
+cannot submit or cancel jobs. Jobs are seen by their owner and the site admins."""
 
 from __future__ import annotations
 
-from modelplaza.auth.principal import Principal
+from dataclasses import replace
+from enum import Enum
+from typing import Literal, overload
+
+from modelplaza.auth.principal import Authenticated, Principal, Scope
 from modelplaza.db.models import Job, Repo
+from modelplaza.errors import AuthenticationRequired, Forbidden, JobNotFound, PlazaError, RepoNotFound
 
 _WRITE_ROLES = {"write", "admin"}
 
 
+class Action(Enum):
+    """What a principal asks to do; the comment names the resource each one acts on."""
+
+    READ_REPO = "read_repo"  # Repo
+    WRITE_REPO = "write_repo"  # Repo: commit, upload, branches and tags
+    ADMIN_REPO = "admin_repo"  # Repo: delete it, change its visibility
+    LIKE_REPO = "like_repo"  # Repo
+    CREATE_REPO = "create_repo"  # namespace name
+    MANAGE_ORG = "manage_org"  # organisation name: add, re-role and remove members
+    LIST_JOBS = "list_jobs"  # None: one's own jobs (an admin's: everyone's)
+    SUBMIT_JOB = "submit_job"  # None
+    READ_JOB = "read_job"  # Job: its spec, events and logs
+    CANCEL_JOB = "cancel_job"  # Job
+    REPORT_JOB = "report_job"  # job id: send its events and result
+
+
+RepoRead = Literal[Action.READ_REPO]
+RepoChange = Literal[Action.WRITE_REPO, Action.ADMIN_REPO, Action.LIKE_REPO]
+NamespaceAction = Literal[Action.CREATE_REPO, Action.MANAGE_ORG]
+JobsAction = Literal[Action.LIST_JOBS, Action.SUBMIT_JOB]
+JobAction = Literal[Action.READ_JOB, Action.CANCEL_JOB]
+JobReport = Literal[Action.REPORT_JOB]
+Resource = Repo | Job | str | int | None
+
+
+@overload
+def allowed(principal: Principal, action: RepoRead | RepoChange, resource: Repo) -> bool: ...
+@overload
+def allowed(principal: Principal, action: NamespaceAction, resource: str) -> bool: ...
+@overload
+def allowed(principal: Principal, action: JobsAction, resource: None = None) -> bool: ...
+@overload
+def allowed(principal: Principal, action: JobAction, resource: Job) -> bool: ...
+@overload
+def allowed(principal: Principal, action: JobReport, resource: int) -> bool: ...
+def allowed(principal: Principal, action: Action, resource: Resource = None) -> bool:
+    return _denial(principal, action, resource) is None
+
+
+@overload
+def require(principal: Principal, action: RepoRead, resource: Repo) -> None: ...
+@overload
+def require(principal: Principal, action: RepoChange, resource: Repo) -> Authenticated: ...
+@overload
+def require(principal: Principal, action: NamespaceAction, resource: str) -> Authenticated: ...
+@overload
+def require(principal: Principal, action: JobsAction, resource: None = None) -> Authenticated: ...
+@overload
+def require(principal: Principal, action: JobAction, resource: Job) -> Authenticated: ...
+@overload
+def require(principal: Principal, action: JobReport, resource: int) -> Authenticated: ...
+def require(principal: Principal, action: Action, resource: Resource = None) -> Authenticated | None:
+    """Go on if ``principal`` may do ``action``, else raise the domain error that says why
+    (RepoNotFound and JobNotFound where the thing must stay hidden). Every action but reading
+    a repo needs a signed-in user, who is returned."""
+    denial = _denial(principal, action, resource)
+    if denial is not None:
+        raise denial
+    return principal if isinstance(principal, Authenticated) else None
+
+
+def browser_on_api(login: Authenticated) -> Authenticated:
+    """A browser login, as the API sees it: read rights only. Downloads and images of private
+    repos then work from the pages, and no other site can forge a write."""
+    return replace(login, scope=Scope.READ)
+
+
+def hidden_repo(repo_type: str, namespace: str, name: str) -> RepoNotFound:
+    # The same answer for "does not exist" and "you may not see it": never reveal a private repo.
+    return RepoNotFound(f"Repository not found: {repo_type} {namespace}/{name}")
+
+
+def readable_namespaces(principal: Principal) -> set[str] | None:
+    """Namespaces whose private repos the principal may see (the READ_REPO rule as a query
+    filter); None means all of them."""
+    if not isinstance(principal, Authenticated):
+        return set()
+    if principal.is_admin:
+        return None
+    return {principal.name, *principal.org_roles}
+
+
+def visible_job_owner(principal: Authenticated) -> int | None:
+    """Whose jobs the principal sees (the READ_JOB rule as a query filter); None means everyone's."""
+    return None if principal.is_admin else principal.user_id
+
+
 def namespace_role(principal: Principal, namespace: str) -> str | None:
     """The principal's role in a namespace: "admin" for their own, the org role, or None."""
-    if principal.is_anonymous:
+    if not isinstance(principal, Authenticated):
         return None
     if principal.is_admin or principal.name == namespace:
         return "admin"
     return principal.org_roles.get(namespace)
 
 
-def can_read(principal: Principal, repo: Repo) -> bool:
-    return not repo.private or namespace_role(principal, repo.namespace) is not None
+def _denial(principal: Principal, action: Action, resource: Resource) -> PlazaError | None:
+    """Why ``principal`` may not do ``action`` on ``resource``, or None when it may."""
+    match action, resource:
+        case Action.READ_REPO, Repo():
+            return _read_repo(principal, resource)
+        case Action.WRITE_REPO, Repo():
+            return _write_repo(principal, resource)
+        case Action.ADMIN_REPO, Repo():
+            return _write_repo(principal, resource) or _admin_repo(principal, resource)
+        case Action.LIKE_REPO, Repo():
+            return _read_repo(principal, resource) or _writer(principal)
+        case Action.CREATE_REPO, str():
+            return _writer(principal) or _create_in(principal, resource)
+        case Action.MANAGE_ORG, str():
+            return _writer(principal) or _manage_org(principal, resource)
+        case Action.LIST_JOBS, None:
+            return _signed_in(principal, "Authentication required: send a token to see your jobs")
+        case Action.SUBMIT_JOB, None:
+            return _person(principal)
+        case Action.READ_JOB, Job():
+            return _read_job(principal, resource)
+        case Action.CANCEL_JOB, Job():
+            return _read_job(principal, resource) or _person(principal)
+        case Action.REPORT_JOB, int():
+            return _job_itself(principal, resource)
+    raise TypeError(f"{action} does not act on {resource!r}")
 
 
-def can_write(principal: Principal, repo: Repo) -> bool:
-    return principal.can_write_scope and namespace_role(principal, repo.namespace) in _WRITE_ROLES
+def _signed_in(principal: Principal, message: str) -> PlazaError | None:
+    return None if isinstance(principal, Authenticated) else AuthenticationRequired(message)
 
 
-def can_create_in(principal: Principal, namespace: str) -> bool:
-    return principal.can_write_scope and namespace_role(principal, namespace) in _WRITE_ROLES
+def _writer(principal: Principal) -> PlazaError | None:
+    if not isinstance(principal, Authenticated):
+        return AuthenticationRequired("Authentication required: send a write token")
+    if not principal.can_write:
+        return Forbidden("This token is read-only: writing needs a token with the write scope")
+    return None
 
 
-def can_administer(principal: Principal, repo: Repo) -> bool:
-    """Delete the repo or change its visibility."""
-    return principal.can_write_scope and namespace_role(principal, repo.namespace) == "admin"
+def _person(principal: Principal) -> PlazaError | None:
+    """Jobs are started and stopped by people: a running job's token cannot start more jobs or
+    cancel others."""
+    if denial := _writer(principal):
+        return denial
+    if isinstance(principal, Authenticated) and principal.job_id is not None:
+        return Forbidden("A job's token cannot submit or cancel jobs")
+    return None
 
 
-def readable_namespaces(principal: Principal) -> set[str] | None:
-    """Namespaces whose private repos the principal may see; None means all of them."""
-    if principal.is_admin:
+def _read_repo(principal: Principal, repo: Repo) -> PlazaError | None:
+    if not repo.private or namespace_role(principal, repo.namespace) is not None:
         return None
-    if principal.is_anonymous:
-        return set()
-    return {principal.name, *principal.org_roles}
+    return hidden_repo(repo.type, repo.namespace, repo.name)
 
 
-def can_manage_members(principal: Principal, org_name: str) -> bool:
-    """Add, re-role and remove an organisation's members: its admins (and site admins)."""
-    return principal.can_write_scope and namespace_role(principal, org_name) == "admin"
+def _write_repo(principal: Principal, repo: Repo) -> PlazaError | None:
+    if denial := _read_repo(principal, repo) or _writer(principal):
+        return denial
+    if namespace_role(principal, repo.namespace) not in _WRITE_ROLES:
+        return Forbidden(f"You may not write to {repo.repo_id}")
+    return None
 
 
-def can_see_job(principal: Principal, job: Job) -> bool:
+def _admin_repo(principal: Principal, repo: Repo) -> PlazaError | None:
+    if namespace_role(principal, repo.namespace) != "admin":
+        return Forbidden(f"Only admins of {repo.namespace!r} may change or delete {repo.repo_id}")
+    return None
+
+
+def _create_in(principal: Principal, namespace: str) -> PlazaError | None:
+    if namespace_role(principal, namespace) not in _WRITE_ROLES:
+        return Forbidden(f"You may not create repos in the namespace {namespace!r}")
+    return None
+
+
+def _manage_org(principal: Principal, org: str) -> PlazaError | None:
+    if namespace_role(principal, org) != "admin":
+        return Forbidden(f"Only admins of {org} can manage its members.")
+    return None
+
+
+def _read_job(principal: Principal, job: Job) -> PlazaError | None:
     """Jobs are their owner's (and the admins'): they hold recipes and logs."""
-    return not principal.is_anonymous and (principal.is_admin or principal.user_id == job.owner_id)
+    if isinstance(principal, Authenticated) and (principal.is_admin or principal.user_id == job.owner_id):
+        return None
+    return JobNotFound(f"Job {job.id} not found")
+
+
+def _job_itself(principal: Principal, job_id: int) -> PlazaError | None:
+    """Reports come from the job itself: its token, and no other credential, may send them."""
+    if isinstance(principal, Authenticated) and principal.job_id == job_id:
+        return None
+    return Forbidden(f"Only job {job_id}'s own token may report for it")

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.accounts import principal_for
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated
 from modelplaza.db.models import Account, WebSession, utcnow
 
 SESSION_COOKIE = "plaza_session"
@@ -40,9 +40,9 @@ def end_session(session: Session, secret: str) -> None:
     session.execute(delete(WebSession).where(WebSession.secret_hash == _hash(secret)))
 
 
-def session_principal(session: Session, secret: str) -> Principal | None:
+def session_principal(session: Session, secret: str) -> Authenticated | None:
     """Who a live login belongs to (with write rights, as a write token has); None otherwise."""
     row = session.get(WebSession, _hash(secret))
     if row is None or row.expires_at <= utcnow():
         return None
-    return principal_for(session, session.get(Account, row.user_id), write=True)
+    return principal_for(session, session.get_one(Account, row.user_id), write=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from fastapi import Request
 
 from modelplaza.auth import job_tokens
 from modelplaza.auth.accounts import authenticate_token, record_token_use, token_use_due
-from modelplaza.auth.principal import ANONYMOUS, Principal
+from modelplaza.auth.permissions import browser_on_api
+from modelplaza.auth.principal import ANONYMOUS, Authenticated, Principal
 from modelplaza.auth.sessions import SESSION_COOKIE, session_principal
 from modelplaza.http.context import get_plaza
 
@@ -19,7 +18,7 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def cookie_principal(request: Request) -> Principal | None:
+def cookie_principal(request: Request) -> Authenticated | None:
     """The user logged in with this browser's session cookie, if any."""
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
@@ -30,12 +29,11 @@ def cookie_principal(request: Request) -> Principal | None:
 
 def get_principal(request: Request) -> Principal:
     """The caller from the bearer token; InvalidCredentials for a bad one. Without a token, a
-    read (GET/HEAD) may come from a logged-in browser, with read rights only: downloads and
-    images of private repos then work from the pages, and no other site can forge a write."""
+    read (GET/HEAD) may come from a logged-in browser, with read rights only."""
     token = bearer_token(request)
     if token is None:
         browser = cookie_principal(request) if request.method in ("GET", "HEAD") else None
-        return replace(browser, can_write_scope=False) if browser else ANONYMOUS
+        return browser_on_api(browser) if browser else ANONYMOUS
     plaza = get_plaza(request)
     db = plaza.db
     with db.read() as session:

@@ -7,24 +7,23 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from modelplaza.auth import permissions
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.permissions import Action, allowed, require
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Account, Like, Repo
-from modelplaza.hub.repos import require_write_credentials
 
 
 def has_liked(session: Session, principal: Principal, repo: Repo) -> bool:
-    if principal.is_anonymous:
+    if not isinstance(principal, Authenticated):
         return False
     return session.get(Like, (principal.user_id, repo.id)) is not None
 
 
 def set_like(session: Session, principal: Principal, repo: Repo, liked: bool) -> int:
     """Like or unlike ``repo`` (idempotent either way); the repo's new like count."""
-    require_write_credentials(principal)
-    current = session.get(Like, (principal.user_id, repo.id))
+    user = require(principal, Action.LIKE_REPO, repo)
+    current = session.get(Like, (user.user_id, repo.id))
     if liked and current is None:
-        session.add(Like(user_id=principal.user_id, repo_id=repo.id))
+        session.add(Like(user_id=user.user_id, repo_id=repo.id))
         session.execute(update(Repo).where(Repo.id == repo.id).values(likes=Repo.likes + 1))
     elif not liked and current is not None:
         session.delete(current)
@@ -42,7 +41,7 @@ def likes_of(session: Session, principal: Principal, user_id: int) -> list[tuple
         .where(Like.user_id == user_id)
         .order_by(Like.created_at.desc())
     )
-    return [(when, repo) for when, repo in rows if permissions.can_read(principal, repo)]
+    return [(when, repo) for when, repo in rows if allowed(principal, Action.READ_REPO, repo)]
 
 
 def liked_repos(session: Session, principal: Principal, user_id: int) -> list[Repo]:

@@ -11,15 +11,10 @@ from sqlalchemy.orm import Session
 
 from modelplaza.auth import permissions
 from modelplaza.auth.accounts import find_account
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.permissions import Action
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Commit, Ref, Repo, TreeEntry
-from modelplaza.errors import (
-    AlreadyExists,
-    AuthenticationRequired,
-    BadRequest,
-    Forbidden,
-    RepoNotFound,
-)
+from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
 from modelplaza.hub.commits import initial_commit
 from modelplaza.names import check_name
 from modelplaza.storage import BlobStore
@@ -40,39 +35,36 @@ def _lookup(session: Session, repo_type: str, namespace: str, name: str) -> Repo
     )
 
 
-def _not_found(repo_type: str, namespace: str, name: str) -> RepoNotFound:
-    # The same answer for "does not exist" and "you may not see it": never reveal a private repo.
-    return RepoNotFound(f"Repository not found: {repo_type} {namespace}/{name}")
+def _find(session: Session, repo_type: str, namespace: str, name: str) -> Repo:
+    repo = _lookup(session, repo_type, namespace, name)
+    if repo is None:
+        raise permissions.hidden_repo(repo_type, namespace, name)
+    return repo
 
 
 def get_readable(session: Session, principal: Principal, repo_type: str, namespace: str, name: str) -> Repo:
-    repo = _lookup(session, repo_type, namespace, name)
-    if repo is None or not permissions.can_read(principal, repo):
-        raise _not_found(repo_type, namespace, name)
+    repo = _find(session, repo_type, namespace, name)
+    permissions.require(principal, Action.READ_REPO, repo)
     return repo
-
-
-def require_write_credentials(principal: Principal) -> None:
-    if principal.is_anonymous:
-        raise AuthenticationRequired("Authentication required: send a write token")
-    if not principal.can_write_scope:
-        raise Forbidden("This token is read-only: writing needs a token with the write scope")
 
 
 def get_writable(session: Session, principal: Principal, repo_type: str, namespace: str, name: str) -> Repo:
-    repo = get_readable(session, principal, repo_type, namespace, name)
-    require_write_credentials(principal)
-    if not permissions.can_write(principal, repo):
-        raise Forbidden(f"You may not write to {repo.repo_id}")
-    return repo
+    return get_writable_by(session, principal, repo_type, namespace, name)[0]
+
+
+def get_writable_by(
+    session: Session, principal: Principal, repo_type: str, namespace: str, name: str
+) -> tuple[Repo, Authenticated]:
+    """The repo and the user who writes to it: the author of the commit that follows."""
+    repo = _find(session, repo_type, namespace, name)
+    return repo, permissions.require(principal, Action.WRITE_REPO, repo)
 
 
 def get_administrable(
     session: Session, principal: Principal, repo_type: str, namespace: str, name: str
 ) -> Repo:
-    repo = get_writable(session, principal, repo_type, namespace, name)
-    if not permissions.can_administer(principal, repo):
-        raise Forbidden(f"Only admins of {namespace!r} may change or delete {repo.repo_id}")
+    repo = _find(session, repo_type, namespace, name)
+    permissions.require(principal, Action.ADMIN_REPO, repo)
     return repo
 
 
@@ -87,15 +79,15 @@ def create_repo(
     private: bool,
 ) -> Repo:
     """A new repo with an initial commit on ``main``; AlreadyExists if the id is taken."""
-    require_write_credentials(principal)
     check_name(name, "repo name")
     check_name(namespace, "namespace")
+    author = permissions.require(principal, Action.CREATE_REPO, namespace)
     owner = find_account(session, namespace)
-    if owner is None or not permissions.can_create_in(principal, namespace):
+    if owner is None:
         raise Forbidden(f"You may not create repos in the namespace {namespace!r}")
     existing = _lookup(session, repo_type, namespace, name)
     if existing is not None:
-        if permissions.can_read(principal, existing):
+        if permissions.allowed(principal, Action.READ_REPO, existing):
             # Plain values, not the Repo: the rollback that follows the error expires it.
             raise AlreadyExists(
                 f"You already created this {repo_type} repo", repo_type=repo_type, repo_id=existing.repo_id
@@ -104,7 +96,7 @@ def create_repo(
     repo = Repo(type=repo_type, namespace=namespace, name=name, owner_id=owner.id, private=private)
     session.add(repo)
     session.flush()
-    initial_commit(session, repo, principal.name or namespace, blobs)
+    initial_commit(session, repo, author.name, blobs)
     return repo
 
 

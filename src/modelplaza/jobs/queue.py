@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from modelplaza.auth import permissions
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.permissions import Action, require, visible_job_owner
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Account, Job, JobEvent, utcnow
-from modelplaza.errors import BadRequest, Conflict, Forbidden, NotFound
-from modelplaza.hub.repos import require_write_credentials
+from modelplaza.errors import BadRequest, Conflict, JobNotFound
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
 STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
@@ -25,25 +24,13 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=60)
 MAX_ATTEMPTS = 2
 
 
-class JobNotFound(NotFound):
-    code = "JobNotFound"
-
-
-def require_person(principal: Principal) -> None:
-    """Jobs are started and stopped by people: a running job's token reads and writes repos and
-    reports for its own job, but cannot start more jobs or cancel others."""
-    require_write_credentials(principal)
-    if principal.job_id is not None:
-        raise Forbidden("A job's token cannot submit or cancel jobs")
-
-
 def submit(session: Session, principal: Principal, kind: str, spec: dict, spec_text: str, title: str) -> Job:
     """Queue a job whose spec its kind has checked (``jobs.submission``)."""
-    require_person(principal)
+    owner = require(principal, Action.SUBMIT_JOB)
     job = Job(
         kind=kind,
         state=QUEUED,
-        owner_id=principal.user_id,
+        owner_id=owner.user_id,
         title=title[:200] or kind,
         spec=spec,
         spec_text=spec_text,
@@ -62,20 +49,22 @@ def submit(session: Session, principal: Principal, kind: str, spec: dict, spec_t
 def get_visible(session: Session, principal: Principal, job_id: int) -> Job:
     """The job if ``principal`` may see it; JobNotFound otherwise (as for private repos)."""
     job = session.get(Job, job_id)
-    if job is None or not permissions.can_see_job(principal, job):
+    if job is None:
         raise JobNotFound(f"Job {job_id} not found")
+    require(principal, Action.READ_JOB, job)
     return job
 
 
 def list_jobs(
-    session: Session, principal: Principal, *, state: str | None = None, limit: int = 50, offset: int = 0
+    session: Session, principal: Authenticated, *, state: str | None = None, limit: int = 50, offset: int = 0
 ) -> list[Job]:
     """The jobs ``principal`` may see, newest first."""
     if state is not None and state not in STATES:
         raise BadRequest(f"Unknown job state {state!r}: choose one of {', '.join(STATES)}")
     statement = select(Job).order_by(Job.id.desc())
-    if not principal.is_admin:
-        statement = statement.where(Job.owner_id == principal.user_id)
+    owner_id = visible_job_owner(principal)
+    if owner_id is not None:
+        statement = statement.where(Job.owner_id == owner_id)
     if state:
         statement = statement.where(Job.state == state)
     return list(session.scalars(statement.offset(offset).limit(limit)))
@@ -123,15 +112,15 @@ def finish(session: Session, job: Job, state: str, message: str = "") -> None:
 
 def request_cancel(session: Session, principal: Principal, job: Job) -> None:
     """A queued job is cancelled at once; a running one is stopped by its worker."""
-    require_person(principal)
+    person = require(principal, Action.CANCEL_JOB, job)
     if job.state in FINISHED:
         raise Conflict(f"Job {job.id} has already {job.state}")
     if job.state == QUEUED:
-        finish(session, job, CANCELLED, f"Cancelled by {principal.name} before it started")
+        finish(session, job, CANCELLED, f"Cancelled by {person.name} before it started")
         return
     job.cancel_requested = True
-    job.message = f"Cancelled by {principal.name}"  # what the worker records once the job stops
-    _event(session, job, "log", {"line": f"Cancellation requested by {principal.name}"})
+    job.message = f"Cancelled by {person.name}"  # what the worker records once the job stops
+    _event(session, job, "log", {"line": f"Cancellation requested by {person.name}"})
 
 
 def recover_orphans(

@@ -3,6 +3,7 @@ a short write transaction then queues it (no file is read while the database is 
 
 from __future__ import annotations
 
+from modelplaza.auth.permissions import Action, require
 from modelplaza.auth.principal import Principal
 from modelplaza.jobs import kinds, queue
 from modelplaza.plaza import Plaza
@@ -12,7 +13,7 @@ def submit_job(plaza: Plaza, principal: Principal, kind_name: str, spec_text: st
     """Queue the job and wake a worker in this process; the new job's id. Raises what the
     kind's check raises for a spec that cannot run, and BadRequest for an unknown kind."""
     kind = kinds.get(kind_name)
-    queue.require_person(principal)
+    require(principal, Action.SUBMIT_JOB)  # before any spec is read
     with plaza.db.read() as session:
         submission = kind.check(session, plaza.contents, principal, spec_text)
     with plaza.db.write() as session:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from modelplaza.auth import permissions
+from modelplaza.auth.permissions import Action, allowed
 from modelplaza.auth.principal import Principal
 from modelplaza.data import split_schema
 from modelplaza.db.models import Repo
@@ -81,5 +81,5 @@ def _check_output(session: Session, principal: Principal, output: Output) -> Non
     except Forbidden as exc:
         raise Forbidden(f"output.repo: {exc.message}") from None
     except RepoNotFound:
-        if not permissions.can_create_in(principal, namespace):
+        if not allowed(principal, Action.CREATE_REPO, namespace):
             raise Forbidden(f"output.repo: you may not create repos in {namespace!r}") from None

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated
 from modelplaza.errors import AuthenticationRequired
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import flash
@@ -53,10 +53,10 @@ def login_first(request: Request) -> RedirectResponse | None:
     return login_redirect(request) if page_principal(request).is_anonymous else None
 
 
-def signed_in(request: Request, why: str) -> Principal:
+def signed_in(request: Request, why: str) -> Authenticated:
     """The logged-in visitor; for a form posted without a login, a 401 page saying ``why``."""
     principal = page_principal(request)
-    if principal.is_anonymous:
+    if not isinstance(principal, Authenticated):
         raise AuthenticationRequired(why)
     return principal
 

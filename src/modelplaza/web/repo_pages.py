@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from modelplaza.auth import permissions
+from modelplaza.auth.permissions import Action
 from modelplaza.db.models import Ref, Repo
 from modelplaza.http.rawpath import param
 from modelplaza.hub import cards, likes, refs, repos
@@ -89,7 +90,7 @@ def load_repo_page(
     revision = param(revision) if revision else refs.DEFAULT_BRANCH
     commit_id = refs.resolve(session, repo, revision)
     all_refs: list[Ref] = refs.list_refs(session, repo)
-    writable = not principal.is_anonymous and permissions.can_write(principal, repo)
+    writable = permissions.allowed(principal, Action.WRITE_REPO, repo)
     return RepoPage(
         repo=repo,
         revision=revision,
@@ -97,7 +98,7 @@ def load_repo_page(
         branches=sorted(r.name for r in all_refs if r.kind == "branch"),
         tags=sorted(r.name for r in all_refs if r.kind == "tag"),
         can_write=writable,
-        can_administer=writable and permissions.can_administer(principal, repo),
+        can_administer=writable and permissions.allowed(principal, Action.ADMIN_REPO, repo),
         liked=likes.has_liked(session, principal, repo),
         tab=tab,
     )

@@ -11,7 +11,8 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from modelplaza.api.hf import serialize
+from modelplaza.api import openapi
+from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.receive import json_object
 from modelplaza.api.routing import api_router
@@ -24,7 +25,7 @@ from modelplaza.http.threads import in_thread
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
 
-router = api_router()
+router = api_router(tags=["files"])
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 TREE_PAGE = 1000
@@ -54,7 +55,11 @@ def _planned(entry: object) -> uploads.PlannedFile:
     return uploads.PlannedFile(check_path(entry["path"]), size, sample)
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/preupload/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/preupload/{revision}",
+    response_model=schemas.PreuploadResponse,
+    openapi_extra=openapi.body(schemas.PreuploadRequest),
+)
 def preupload(request: Request, principal: Caller, target: Target, revision: str, body: JsonObject) -> dict:
     if not isinstance(body.get("files"), list):
         raise BadRequest("The request needs a 'files' list")
@@ -112,7 +117,17 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
     raise BadRequest(f"Unknown commit operation {key!r}")
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/commit/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/commit/{revision}",
+    response_model=schemas.CommitResponse,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": schemas.COMMIT_BODY_DOC,
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def commit(request: Request, principal: Caller, target: Target, revision: str) -> dict:
     branch = _base_revision(request, revision)
     lines = [line for line in (await request.body()).splitlines() if line.strip()]
@@ -138,7 +153,7 @@ def _commit(
         repos.get_writable(session, principal, *target.key)
         operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
     with plaza.db.write() as session:
-        repo = repos.get_writable(session, principal, *target.key)
+        repo, author = repos.get_writable_by(session, principal, *target.key)
         created = commits.create_commit(
             session,
             plaza.contents,
@@ -147,7 +162,7 @@ def _commit(
             operations,
             title=str(header.get("summary") or ""),
             message=str(header.get("description") or ""),
-            author=principal.name,
+            author=author.name,
             parent=header.get("parentCommit"),
         )
         url = serialize.repo_url(request, repo)
@@ -171,8 +186,11 @@ def _page_link(request: Request, sha: str, revision: str, cursor: int) -> dict[s
     return next_page(request, path, cursor=cursor)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}")
-@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}/{path:path}")
+@router.get("/api/{type_plural}/{namespace}/{name}/tree/{revision}", response_model=list[schemas.TreeEntry])
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/tree/{revision}/{path:path}",
+    response_model=list[schemas.TreeEntry],
+)
 def tree(
     request: Request,
     principal: Caller,
@@ -199,7 +217,12 @@ def tree(
     return JSONResponse([serialize.tree_item(i, xet_hashes) for i in page], headers=headers)
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/paths-info/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/paths-info/{revision}",
+    response_model=list[schemas.TreeEntry],
+    response_model_exclude_unset=True,
+    openapi_extra=openapi.body(schemas.PathsInfoForm, "application/x-www-form-urlencoded"),
+)
 def paths_info(
     request: Request, principal: Caller, target: Target, revision: str, paths: RequestedPaths
 ) -> list:

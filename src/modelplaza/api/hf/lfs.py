@@ -9,6 +9,8 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
+from modelplaza.api import openapi
+from modelplaza.api.hf import schemas
 from modelplaza.api.hf.paths import RepoPath
 from modelplaza.api.receive import json_object, receive_blob
 from modelplaza.api.routing import api_router
@@ -25,9 +27,17 @@ from modelplaza.hub.commits import register_blob
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 
-router = api_router()
+router = api_router(tags=["Git LFS"])
 Caller = Annotated[Principal, Depends(get_principal)]
 LFS_JSON = "application/vnd.git-lfs+json"
+BATCH_DOC: dict = {
+    "response_model": schemas.LfsBatchResponse,
+    "openapi_extra": openapi.body(schemas.LfsBatchRequest, LFS_JSON),
+}
+VERIFY_DOC: dict = {
+    "response_model": schemas.LfsVerifyResponse,
+    "openapi_extra": openapi.body(schemas.LfsObject, LFS_JSON),
+}
 
 
 def _git_repo(namespace: str, name_git: str, repo_type: str) -> RepoPath:
@@ -89,13 +99,13 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
     }
 
 
-@router.post("/{namespace}/{name_git}/info/lfs/objects/batch")
+@router.post("/{namespace}/{name_git}/info/lfs/objects/batch", **BATCH_DOC)
 async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "model")
     return await in_thread(_batch, request, principal, target, await json_object(request))
 
 
-@router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch")
+@router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch", **BATCH_DOC)
 async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "dataset")
     return await in_thread(_batch, request, principal, target, await json_object(request))
@@ -158,13 +168,13 @@ def _verify(request: Request, principal: Principal, target: RepoPath, body: dict
     return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
 
 
-@router.post("/{namespace}/{name_git}/info/lfs/verify")
+@router.post("/{namespace}/{name_git}/info/lfs/verify", **VERIFY_DOC)
 async def verify_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "model")
     return await in_thread(_verify, request, principal, target, await json_object(request))
 
 
-@router.post("/datasets/{namespace}/{name_git}/info/lfs/verify")
+@router.post("/datasets/{namespace}/{name_git}/info/lfs/verify", **VERIFY_DOC)
 async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
     target = _git_repo(namespace, name_git, "dataset")
     return await in_thread(_verify, request, principal, target, await json_object(request))

@@ -16,7 +16,7 @@ from modelplaza.http.rawpath import param
 from modelplaza.http.shapes import iso
 from modelplaza.hub import likes, repos
 
-router = api_router()
+router = api_router(tags=["likes"])
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 

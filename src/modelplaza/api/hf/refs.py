@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.hf import serialize
+from modelplaza.api import openapi
+from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
@@ -17,13 +18,17 @@ from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
 from modelplaza.hub import commits, refs, repos
 
-router = api_router()
+router = api_router(tags=["refs and history"])
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 COMMITS_PAGE = 50
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/refs")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/refs",
+    response_model=schemas.GitRefs,
+    response_model_exclude_unset=True,
+)
 def list_refs(request: Request, principal: Caller, target: Target, include_prs: bool = False) -> dict:
     with get_plaza(request).db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)
@@ -38,7 +43,9 @@ def list_refs(request: Request, principal: Caller, target: Target, include_prs: 
     return result
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/commits/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/commits/{revision}", response_model=list[schemas.CommitEntry]
+)
 def list_commits(
     request: Request,
     principal: Caller,
@@ -62,7 +69,11 @@ def _body_str(body: dict, key: str) -> str | None:
     return value
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/branch/{branch}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/branch/{branch}",
+    response_model=schemas.Empty,
+    openapi_extra=openapi.body(schemas.CreateBranchRequest),
+)
 def create_branch(
     request: Request, principal: Caller, target: Target, branch: str, body: dict | None = Body(None)
 ) -> dict:
@@ -72,7 +83,7 @@ def create_branch(
     return {}
 
 
-@router.delete("/api/{type_plural}/{namespace}/{name}/branch/{branch}")
+@router.delete("/api/{type_plural}/{namespace}/{name}/branch/{branch}", response_model=schemas.Empty)
 def delete_branch(request: Request, principal: Caller, target: Target, branch: str) -> dict:
     with get_plaza(request).db.write() as session:
         repo = repos.get_writable(session, principal, *target.key)
@@ -80,7 +91,11 @@ def delete_branch(request: Request, principal: Caller, target: Target, branch: s
     return {}
 
 
-@router.post("/api/{type_plural}/{namespace}/{name}/tag/{revision}")
+@router.post(
+    "/api/{type_plural}/{namespace}/{name}/tag/{revision}",
+    response_model=schemas.Empty,
+    openapi_extra=openapi.body(schemas.CreateTagRequest),
+)
 def create_tag(
     request: Request, principal: Caller, target: Target, revision: str, body: dict = Body(...)
 ) -> dict:
@@ -93,7 +108,7 @@ def create_tag(
     return {}
 
 
-@router.delete("/api/{type_plural}/{namespace}/{name}/tag/{tag}")
+@router.delete("/api/{type_plural}/{namespace}/{name}/tag/{tag}", response_model=schemas.Empty)
 def delete_tag(request: Request, principal: Caller, target: Target, tag: str) -> dict:
     with get_plaza(request).db.write() as session:
         repo = repos.get_writable(session, principal, *target.key)

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import Body, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from modelplaza.api.hf import serialize
+from modelplaza.api import openapi
+from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
 from modelplaza.api.routing import api_router
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired, BadRequest
 from modelplaza.http.context import get_plaza, next_page
 from modelplaza.http.principals import get_principal
@@ -18,7 +19,7 @@ from modelplaza.http.rawpath import param
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
 
-router = api_router()
+router = api_router(tags=["repos"])
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 
@@ -37,13 +38,18 @@ def _namespace_and_name(body: dict, principal: Principal) -> tuple[str, str]:
     name = body.get("name")
     if not isinstance(name, str):
         raise BadRequest("The request needs the repo 'name'")
-    namespace = body.get("organization") or principal.name
-    if namespace is None:
+    if body.get("organization"):
+        return body["organization"], name
+    if not isinstance(principal, Authenticated):
         raise AuthenticationRequired("Authentication required: send a write token")
-    return namespace, name
+    return principal.name, name
 
 
-@router.post("/api/repos/create")
+@router.post(
+    "/api/repos/create",
+    response_model=schemas.CreateRepoResponse,
+    openapi_extra=openapi.body(schemas.CreateRepoRequest),
+)
 def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
@@ -62,7 +68,9 @@ def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
     return {"url": url, "name": repo.repo_id, "id": str(repo.id)}
 
 
-@router.delete("/api/repos/delete")
+@router.delete(
+    "/api/repos/delete", response_model=schemas.Empty, openapi_extra=openapi.body(schemas.DeleteRepoRequest)
+)
 def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
@@ -73,7 +81,11 @@ def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
     return {}
 
 
-@router.put("/api/{type_plural}/{namespace}/{name}/settings")
+@router.put(
+    "/api/{type_plural}/{namespace}/{name}/settings",
+    response_model=schemas.Empty,
+    openapi_extra=openapi.body(schemas.RepoSettingsRequest),
+)
 def update_settings(request: Request, principal: Caller, target: Target, body: dict = Body(...)) -> dict:
     with get_plaza(request).db.write() as session:
         repo = repos.get_administrable(session, principal, *target.key)
@@ -90,12 +102,20 @@ def _info(
         return serialize.repo_info(repo, sha, trees.snapshot(session, sha), blobs=blobs)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}",
+    response_model=schemas.RepoInfo,
+    response_model_exclude_unset=True,
+)
 def repo_info(request: Request, principal: Caller, target: Target, blobs: bool = False) -> dict:
     return _info(request, principal, target, None, blobs)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/revision/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/revision/{revision}",
+    response_model=schemas.RepoInfo,
+    response_model_exclude_unset=True,
+)
 def repo_info_at(
     request: Request, principal: Caller, target: Target, revision: str, blobs: bool = False
 ) -> dict:
@@ -105,7 +125,7 @@ def repo_info_at(
 PAGE_SIZE = 1000
 
 
-@router.get("/api/{type_plural}")
+@router.get("/api/{type_plural}", response_model=list[schemas.RepoInfo])
 def list_repos(
     request: Request,
     principal: Caller,

@@ -19,7 +19,7 @@ from modelplaza.http.responses import delivery_response
 from modelplaza.hub import refs, repos, trees
 from modelplaza.hub.trees import FileEntry
 
-router = api_router()
+router = api_router(tags=["downloads"])
 Caller = Annotated[Principal, Depends(get_principal)]
 
 

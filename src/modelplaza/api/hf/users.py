@@ -7,21 +7,22 @@ from typing import Annotated
 from fastapi import Body, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from modelplaza.api.hf import schemas
 from modelplaza.api.routing import api_router
 from modelplaza.auth.accounts import get_user
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired
 from modelplaza.http.context import get_plaza
 from modelplaza.http.principals import get_principal
 from modelplaza.hub import cards
 
-router = api_router()
+router = api_router(tags=["accounts"])
 Caller = Annotated[Principal, Depends(get_principal)]
 
 
-@router.get("/api/whoami-v2")
+@router.get("/api/whoami-v2", response_model=schemas.WhoAmI)
 def whoami(request: Request, principal: Caller) -> dict:
-    if principal.is_anonymous:
+    if not isinstance(principal, Authenticated):
         raise AuthenticationRequired("Authentication required: send a token")
     with get_plaza(request).db.read() as session:
         user = get_user(session, principal.name)
@@ -39,7 +40,7 @@ def whoami(request: Request, principal: Caller) -> dict:
             "type": "access_token",
             "accessToken": {
                 "displayName": principal.token_name,
-                "role": "write" if principal.can_write_scope else "read",
+                "role": principal.scope.value,
             },
         },
     }

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
+from modelplaza.api.hf import schemas
 from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
@@ -16,7 +17,7 @@ from modelplaza.http.rawpath import param
 from modelplaza.hub import refs, repos
 from modelplaza.xet import tokens
 
-router = api_router()
+router = api_router(tags=["xet"])
 Caller = Annotated[Principal, Depends(get_principal)]
 Target = Annotated[RepoPath, Depends(api_repo)]
 
@@ -34,7 +35,9 @@ def _token_response(request: Request, repo_id: int, *, write: bool) -> JSONRespo
     )
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/xet-write-token/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/xet-write-token/{revision}", response_model=schemas.XetToken
+)
 def write_token(request: Request, principal: Caller, target: Target, revision: str) -> JSONResponse:
     with get_plaza(request).db.read() as session:
         repo = repos.get_writable(session, principal, *target.key)
@@ -43,7 +46,9 @@ def write_token(request: Request, principal: Caller, target: Target, revision: s
     return _token_response(request, repo.id, write=True)
 
 
-@router.get("/api/{type_plural}/{namespace}/{name}/xet-read-token/{revision}")
+@router.get(
+    "/api/{type_plural}/{namespace}/{name}/xet-read-token/{revision}", response_model=schemas.XetToken
+)
 def read_token(request: Request, principal: Caller, target: Target, revision: str) -> JSONResponse:
     with get_plaza(request).db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)

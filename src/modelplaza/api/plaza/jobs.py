@@ -12,11 +12,13 @@ from fastapi import Body, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
+from modelplaza.api.plaza import schemas
 from modelplaza.api.plaza.serialize import job_json, log_text, sse_message
 from modelplaza.api.routing import api_router
+from modelplaza.auth import permissions
+from modelplaza.auth.permissions import Action
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Job
-from modelplaza.errors import AuthenticationRequired, Forbidden
 from modelplaza.http.context import get_plaza
 from modelplaza.http.principals import get_principal
 from modelplaza.http.shapes import event_json
@@ -25,7 +27,7 @@ from modelplaza.jobs import queue
 from modelplaza.jobs.submission import submit_job
 from modelplaza.plaza import Plaza
 
-router = api_router()
+router = api_router(tags=["jobs"])
 Caller = Annotated[Principal, Depends(get_principal)]
 After = Annotated[int, Query(ge=0, description="Only events with a greater id")]
 # How often a stream looks for new events, and how long it may stay silent before a comment
@@ -36,7 +38,7 @@ STREAM_PAGE = 500
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-@router.post("/api/jobs", status_code=201)
+@router.post("/api/jobs", status_code=201, response_model=schemas.JobInfo)
 def submit(
     request: Request,
     principal: Caller,
@@ -49,7 +51,7 @@ def submit(
         return job_json(session, queue.get_visible(session, principal, job_id))
 
 
-@router.get("/api/jobs")
+@router.get("/api/jobs", response_model=list[schemas.JobInfo])
 def list_jobs(
     request: Request,
     principal: Caller,
@@ -57,20 +59,19 @@ def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict]:
-    if principal.is_anonymous:
-        raise AuthenticationRequired("Authentication required: send a token to see your jobs")
+    user = permissions.require(principal, Action.LIST_JOBS)
     with get_plaza(request).db.read() as session:
-        jobs = queue.list_jobs(session, principal, state=state or None, limit=limit, offset=offset)
+        jobs = queue.list_jobs(session, user, state=state or None, limit=limit, offset=offset)
         return [job_json(session, job) for job in jobs]
 
 
-@router.get("/api/jobs/{job_id}")
+@router.get("/api/jobs/{job_id}", response_model=schemas.JobInfo)
 def show(request: Request, principal: Caller, job_id: int) -> dict:
     with get_plaza(request).db.read() as session:
         return job_json(session, queue.get_visible(session, principal, job_id))
 
 
-@router.post("/api/jobs/{job_id}/cancel")
+@router.post("/api/jobs/{job_id}/cancel", response_model=schemas.JobInfo)
 def cancel(request: Request, principal: Caller, job_id: int) -> dict:
     with get_plaza(request).db.write() as session:
         job = queue.get_visible(session, principal, job_id)
@@ -84,7 +85,7 @@ def logs(request: Request, principal: Caller, job_id: int) -> str:
         return log_text(queue.all_events(session, queue.get_visible(session, principal, job_id)))
 
 
-@router.get("/api/jobs/{job_id}/events")
+@router.get("/api/jobs/{job_id}/events", response_model=schemas.JobEvents)
 def events(request: Request, principal: Caller, job_id: int, after: After = 0) -> dict:
     with get_plaza(request).db.read() as session:
         job = queue.get_visible(session, principal, job_id)
@@ -133,9 +134,7 @@ def result(
 
 
 def _own_job(session: Session, principal: Principal, job_id: int) -> Job:
-    """Reports come from the job itself: its token, and no other credential, may send them."""
-    if principal.job_id != job_id:
-        raise Forbidden(f"Only job {job_id}'s own token may report for it")
+    permissions.require(principal, Action.REPORT_JOB, job_id)
     return queue.get_visible(session, principal, job_id)
 
 

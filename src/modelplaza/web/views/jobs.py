@@ -13,9 +13,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from modelplaza import data
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.permissions import visible_job_owner
+from modelplaza.auth.principal import Authenticated
 from modelplaza.db.models import Job
-from modelplaza.errors import Conflict, PlazaError
+from modelplaza.errors import Conflict, JobNotFound, PlazaError
 from modelplaza.http.context import get_plaza
 from modelplaza.http.shapes import event_json
 from modelplaza.hub import refs, repos
@@ -32,6 +33,7 @@ from modelplaza.web.templating import render
 
 router = page_router()
 JOBS_URL = "/jobs"
+JOBS_NEED_LOGIN = "Log in to run jobs."
 PAGE_SIZE = 30
 LOG_TAIL = 200
 # Step losses sent with the page at most: more are thinned evenly (new ones still all stream in).
@@ -48,7 +50,7 @@ GUIDE = {
 
 def _job_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise queue.JobNotFound(f"Job {raw[:40]!r} not found")
+        raise JobNotFound(f"Job {raw[:40]!r} not found")
     return int(raw)
 
 
@@ -59,13 +61,14 @@ def _job_id(raw: str) -> int:
 def job_list(request: Request, state: str = "", p: str = "") -> Response:
     if response := login_first(request):
         return response
-    principal = page_principal(request)
+    principal = signed_in(request, JOBS_NEED_LOGIN)
     page = page_number(p)
     with get_plaza(request).db.read() as session:
         jobs = queue.list_jobs(
             session, principal, state=state or None, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
         )
-        owners = {job.id: queue.owner_name(session, job) for job in jobs} if principal.is_admin else {}
+        everyones = visible_job_owner(principal) is None
+        owners = {job.id: queue.owner_name(session, job) for job in jobs} if everyones else {}
 
     def page_url(number: int) -> str:
         params = {"state": state} if state else {}
@@ -89,7 +92,7 @@ def job_list(request: Request, state: str = "", p: str = "") -> Response:
 # --- the recipe form -----------------------------------------------------------------------
 
 
-def _draft(session: Session, plaza: Plaza, principal: Principal, dataset: str, revision: str) -> str:
+def _draft(session: Session, plaza: Plaza, principal: Authenticated, dataset: str, revision: str) -> str:
     """A recipe for the dataset's revision, from its splits and its training split's columns;
     a skeleton to fill in when no dataset is named."""
     if not dataset:
@@ -113,7 +116,7 @@ def _form(request: Request, status: int = 200, **context: object) -> Response:
 def new_job(request: Request, dataset: str = "", revision: str = "main") -> Response:
     if response := login_first(request):
         return response
-    principal = page_principal(request)
+    principal = signed_in(request, JOBS_NEED_LOGIN)
     plaza = get_plaza(request)
     with plaza.db.read() as session:
         text = _draft(session, plaza, principal, dataset.strip(), revision.strip() or "main")
@@ -122,7 +125,7 @@ def new_job(request: Request, dataset: str = "", revision: str = "main") -> Resp
 
 @router.post(JOBS_URL + "/new")
 def submit_job(request: Request, form: PostedForm) -> Response:
-    principal = signed_in(request, "Log in to run jobs.")
+    principal = signed_in(request, JOBS_NEED_LOGIN)
     text, dataset = form_text(form, "recipe"), form_text(form, "dataset")
     try:
         job_id = submission.submit_job(get_plaza(request), principal, "train", text)
@@ -175,7 +178,7 @@ def job_page(request: Request, job_id: str) -> Response:
 
 @router.post(JOBS_URL + "/{job_id}/cancel")
 def cancel_job(request: Request, job_id: str) -> Response:
-    principal, number = signed_in(request, "Log in to run jobs."), _job_id(job_id)
+    principal, number = signed_in(request, JOBS_NEED_LOGIN), _job_id(job_id)
     url = f"{JOBS_URL}/{number}"
     try:
         with get_plaza(request).db.write() as session:

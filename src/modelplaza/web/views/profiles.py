@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import Response
 
-from modelplaza.auth import accounts
+from modelplaza.auth import accounts, permissions
+from modelplaza.auth.permissions import Action
 from modelplaza.http.context import get_plaza
 from modelplaza.hub.likes import liked_repos
 from modelplaza.hub.repos import RepoQuery, list_repos
@@ -42,5 +43,6 @@ def profile(request: Request, name: str, tab: str = "repos") -> Response:
                 (label, href, list_repos(session, principal, _newest_of(kind, name)))
                 for kind, label, href in REPO_TYPES
             ]
+    can_manage = account.is_org and permissions.allowed(principal, Action.MANAGE_ORG, account.name)
     context = {"account": account, "related": related, "tab": tab, "sections": sections, "liked": liked}
-    return render(request, "accounts/profile.html", shown=SHOWN, **context)
+    return render(request, "accounts/profile.html", shown=SHOWN, can_manage=can_manage, **context)

@@ -14,6 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from modelplaza.auth import permissions
+from modelplaza.auth.permissions import Action
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, PlazaError
 from modelplaza.http.context import get_plaza
 from modelplaza.http.rawpath import param
@@ -22,7 +23,7 @@ from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item
 from modelplaza.names import check_path
 from modelplaza.web.editing import branch_of, writable_page
-from modelplaza.web.forms import login_first, redirect
+from modelplaza.web.forms import login_first, redirect, signed_in
 from modelplaza.web.repo_pages import RepoPage
 from modelplaza.web.routing import page_router, repo_route, repo_url
 from modelplaza.web.sessions import page_principal
@@ -31,6 +32,7 @@ from modelplaza.web.upload_form import ReceivedForm, receive_form
 from modelplaza.web.views import repo_admin
 
 router = page_router()
+CHANGE_NEEDS_LOGIN = "Log in to change this repo."
 router.include_router(repo_admin.router)
 FormText = Annotated[str, Form()]
 
@@ -41,9 +43,9 @@ FormText = Annotated[str, Form()]
 def _new_form(
     request: Request, values: dict[str, str], error: str | None = None, status: int = 200
 ) -> Response:
-    principal = page_principal(request)
-    orgs = sorted(org for org in principal.org_roles if permissions.can_create_in(principal, org))
-    owners = [principal.name, *orgs]
+    user = signed_in(request, "Log in to create a repo.")
+    orgs = sorted(org for org in user.org_roles if permissions.allowed(user, Action.CREATE_REPO, org))
+    owners = [user.name, *orgs]
     return render(request, "publish/new.html", status=status, values=values, owners=owners, error=error)
 
 
@@ -54,7 +56,7 @@ def new_repo_form(request: Request) -> Response:
     repo_type = request.query_params.get("type", "model")
     values = {
         "type": repo_type if repo_type in repos.REPO_TYPES else "model",
-        "owner": page_principal(request).name,
+        "owner": signed_in(request, "Log in to create a repo.").name,
         "name": "",
         "visibility": "public",
     }
@@ -175,7 +177,7 @@ def _commit_upload(
             operations,
             title=title,
             message=form.fields.get("description", ""),
-            author=page_principal(request).name,
+            author=signed_in(request, CHANGE_NEEDS_LOGIN).name,
         )
         return rp, commit.id
 
@@ -261,7 +263,7 @@ def commit_card(
                 [readme],
                 title=title.strip() or "Update README.md",
                 message=description,
-                author=page_principal(request).name,
+                author=signed_in(request, CHANGE_NEEDS_LOGIN).name,
                 parent=parent or None,
             )
     except PlazaError as exc:
@@ -333,6 +335,6 @@ def delete_path(
             [commits.DeletePath(item.path, folder=item.is_dir)],
             title=title.strip() or f"Delete {item.path}",
             message=description,
-            author=page_principal(request).name,
+            author=signed_in(request, CHANGE_NEEDS_LOGIN).name,
         )
     return redirect(rp.tab_url("tree", path=item.path.rpartition("/")[0]), f"Deleted {item.path}")

@@ -8,13 +8,12 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from modelplaza.auth import accounts
-from modelplaza.auth.permissions import can_manage_members
-from modelplaza.auth.principal import Principal
-from modelplaza.errors import Forbidden, PlazaError
+from modelplaza.auth.permissions import Action, allowed, require
+from modelplaza.auth.principal import Authenticated
+from modelplaza.errors import PlazaError
 from modelplaza.http.context import get_plaza
 from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.routing import page_router
-from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import render
 
 router = page_router()
@@ -23,12 +22,15 @@ ORGS_URL = "/settings/organizations"
 # A new token travels from the POST to the page showing it once in this cookie, so that
 # reloading that page neither shows it again nor creates another one.
 NEW_TOKEN_COOKIE = "plaza_new_token"
+SETTINGS_NEED_LOGIN = "Log in to change your settings."
 
 
 # --- API tokens ---------------------------------------------------------------------------
 
 
-def _tokens_page(request: Request, principal: Principal, status: int = 200, **context: object) -> Response:
+def _tokens_page(
+    request: Request, principal: Authenticated, status: int = 200, **context: object
+) -> Response:
     with get_plaza(request).db.read() as session:
         tokens = accounts.list_tokens(session, principal.user_id)
     return render(request, "accounts/tokens.html", status=status, tokens=tokens, **context)
@@ -38,15 +40,15 @@ def _tokens_page(request: Request, principal: Principal, status: int = 200, **co
 def tokens_page(request: Request) -> Response:
     if response := login_first(request):
         return response
-    principal = page_principal(request)
-    response = _tokens_page(request, principal, new_token=request.cookies.get(NEW_TOKEN_COOKIE))
-    response.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_URL)
-    return response
+    principal = signed_in(request, SETTINGS_NEED_LOGIN)
+    page = _tokens_page(request, principal, new_token=request.cookies.get(NEW_TOKEN_COOKIE))
+    page.delete_cookie(NEW_TOKEN_COOKIE, path=TOKENS_URL)
+    return page
 
 
 @router.post(TOKENS_URL)
 def create_token(request: Request, form: PostedForm) -> Response:
-    principal = signed_in(request, "Log in to change your settings.")
+    principal = signed_in(request, SETTINGS_NEED_LOGIN)
     name, write = form_text(form, "name"), form_text(form, "scope") == "write"
     try:
         with get_plaza(request).db.write() as session:
@@ -68,7 +70,7 @@ def create_token(request: Request, form: PostedForm) -> Response:
 
 @router.post(TOKENS_URL + "/{token_id}/revoke")
 def revoke_token(request: Request, token_id: int) -> Response:
-    principal = signed_in(request, "Log in to change your settings.")
+    principal = signed_in(request, SETTINGS_NEED_LOGIN)
     with get_plaza(request).db.write() as session:
         token = accounts.revoke_token(session, principal.user_id, token_id)
     return redirect(TOKENS_URL, f"Token “{token.name}” revoked: it no longer works.")
@@ -77,11 +79,17 @@ def revoke_token(request: Request, token_id: int) -> Response:
 # --- Organisations -------------------------------------------------------------------------
 
 
-def _orgs_page(request: Request, principal: Principal, status: int = 200, **context: object) -> Response:
+def _orgs_page(request: Request, principal: Authenticated, status: int = 200, **context: object) -> Response:
     with get_plaza(request).db.read() as session:
         roles = accounts.org_roles(session, principal.user_id)
+    managed = {org for org in roles if allowed(principal, Action.MANAGE_ORG, org)}
     return render(
-        request, "accounts/organizations.html", status=status, roles=sorted(roles.items()), **context
+        request,
+        "accounts/organizations.html",
+        status=status,
+        roles=sorted(roles.items()),
+        managed=managed,
+        **context,
     )
 
 
@@ -89,13 +97,12 @@ def _orgs_page(request: Request, principal: Principal, status: int = 200, **cont
 def organizations_page(request: Request) -> Response:
     if response := login_first(request):
         return response
-    principal = page_principal(request)
-    return _orgs_page(request, principal)
+    return _orgs_page(request, signed_in(request, SETTINGS_NEED_LOGIN))
 
 
 @router.post(ORGS_URL)
 def create_organization(request: Request, form: PostedForm) -> Response:
-    principal = signed_in(request, "Log in to change your settings.")
+    principal = signed_in(request, SETTINGS_NEED_LOGIN)
     name = form_text(form, "name").strip()
     try:
         with get_plaza(request).db.write() as session:
@@ -105,14 +112,12 @@ def create_organization(request: Request, form: PostedForm) -> Response:
     return redirect(f"{ORGS_URL}/{quote(name)}", f"Organisation {name} created: you are its admin.")
 
 
-def _manager(request: Request, org: str) -> Principal:
+def _manager(request: Request, org: str) -> Authenticated:
     """The logged-in admin of ``org``; 404 for no such org, 403 for anyone else."""
-    principal = signed_in(request, "Log in to change your settings.")
+    principal = signed_in(request, SETTINGS_NEED_LOGIN)
     with get_plaza(request).db.read() as session:
         accounts.get_org(session, org)
-    if not can_manage_members(principal, org):
-        raise Forbidden(f"Only admins of {org} can manage its members.")
-    return principal
+    return require(principal, Action.MANAGE_ORG, org)
 
 
 def _members_page(request: Request, org: str, status: int = 200, **context: object) -> Response:
@@ -130,7 +135,7 @@ def members_page(request: Request, org: str) -> Response:
     return _members_page(request, org)
 
 
-def _after_change(principal: Principal, org: str, user: str, role: str | None, message: str) -> Response:
+def _after_change(principal: Authenticated, org: str, user: str, role: str | None, message: str) -> Response:
     """Back to the members page, or to the list of orgs when the admin gave up their own rights."""
     stays_admin = user != principal.name or role == "admin" or principal.is_admin
     return redirect(f"{ORGS_URL}/{quote(org)}" if stays_admin else ORGS_URL, message)
