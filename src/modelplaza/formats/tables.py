@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeAlias
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -25,7 +25,7 @@ COUNT_BYTES = 512 << 20
 # A JSON file holding one array is parsed whole, so only up to this size.
 JSON_ARRAY_BYTES = 32 << 20
 # Any seekable binary file: pyarrow's own or a Python one.
-SeekableFile = pa.NativeFile | BinaryIO
+SeekableFile: TypeAlias = pa.NativeFile | BinaryIO
 
 
 @dataclass(frozen=True)
