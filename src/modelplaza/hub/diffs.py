@@ -83,7 +83,7 @@ def change_counts(session: Session, commit_ids: list[str]) -> dict[str, int]:
     found = {commit: (tree, parent) for commit, tree, parent in rows}
     parents = [parent for _, parent in found.values() if parent]
     parent_trees = dict(
-        session.execute(select(Commit.id, Commit.tree_id).where(Commit.id.in_(parents))).tuples()
+        session.execute(select(Commit.id, Commit.tree_id).where(Commit.id.in_(parents))).tuples().all()
     )
     dirs = _Dirs(session)
     return {
