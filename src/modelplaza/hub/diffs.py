@@ -22,57 +22,51 @@ class Change:
     new: FileEntry | None
 
 
-class _Dirs:
-    """Stored directories read once per diff (or page of diffs): neighbouring commits share most."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._read: dict[str, dict[str, Entry]] = {}
-
-    def __call__(self, directory: StoredDir | None) -> dict[str, Entry]:
-        if directory is None:
-            return {}
-        if directory.tree_id not in self._read:
-            self._read.update(trees.load_dirs(self._session, [directory.tree_id]))
-        return self._read[directory.tree_id]
+# A pair of directories to compare: (what asked, tree before, tree after, their path).
+_Pair = tuple[str, str | None, str | None, str]
 
 
-def _compare(dirs: _Dirs, before: StoredDir | None, after: StoredDir | None, prefix: str) -> list[Change]:
-    old_entries, new_entries = dirs(before), dirs(after)
-    changes: list[Change] = []
-    for name in old_entries.keys() | new_entries.keys():
-        old, new = old_entries.get(name), new_entries.get(name)
-        if old == new:
-            continue
-        path = prefix + name
-        old_dir = old if isinstance(old, StoredDir) else None
-        new_dir = new if isinstance(new, StoredDir) else None
-        if old_dir or new_dir:
-            changes += _compare(dirs, old_dir, new_dir, path + "/")
-        if isinstance(old, FileEntry) and isinstance(new, FileEntry):
-            if old.git_oid != new.git_oid:
-                changes.append(Change(path, "modified", old, new))
-            continue
-        if isinstance(old, FileEntry):
-            changes.append(Change(path, "deleted", old, None))
-        if isinstance(new, FileEntry):
-            changes.append(Change(path, "added", None, new))
-    return changes
+def _file_changes(path: str, old: Entry | None, new: Entry | None) -> list[Change]:
+    if isinstance(old, FileEntry) and isinstance(new, FileEntry):
+        return [Change(path, "modified", old, new)] if old.git_oid != new.git_oid else []
+    changes = [Change(path, "deleted", old, None)] if isinstance(old, FileEntry) else []
+    return changes + ([Change(path, "added", None, new)] if isinstance(new, FileEntry) else [])
 
 
-def _root(tree: str | None) -> StoredDir | None:
-    return StoredDir(tree, "") if tree else None
+def _subtree(entry: Entry | None) -> str | None:
+    return entry.tree_id if isinstance(entry, StoredDir) else None
 
 
-def _diff(dirs: _Dirs, tree: str, parent_tree: str | None) -> list[Change]:
-    return sorted(_compare(dirs, _root(parent_tree), _root(tree), ""), key=lambda c: c.path)
+def _diffs(session: Session, roots: dict[str, tuple[str | None, str]]) -> dict[str, list[Change]]:
+    """Each key's changes from its tree before to its tree after, by path. All the pairs go
+    down together, one query per level of directories that differ."""
+    changes: dict[str, list[Change]] = {key: [] for key in roots}
+    pending: list[_Pair] = [(key, before, after, "") for key, (before, after) in roots.items()]
+    read: dict[str, dict[str, Entry]] = {}
+    while pending:
+        wanted = {tree for _, *pair, _ in pending for tree in pair if tree and tree not in read}
+        read.update(trees.load_dirs(session, wanted))
+        deeper: list[_Pair] = []
+        for key, before, after, prefix in pending:
+            if before == after:
+                continue
+            old_entries, new_entries = read.get(before, {}), read.get(after, {})
+            for name in old_entries.keys() | new_entries.keys():
+                old, new = old_entries.get(name), new_entries.get(name)
+                if old == new:
+                    continue
+                if _subtree(old) or _subtree(new):
+                    deeper.append((key, _subtree(old), _subtree(new), f"{prefix}{name}/"))
+                changes[key] += _file_changes(prefix + name, old, new)
+        pending = deeper
+    return {key: sorted(found, key=lambda c: c.path) for key, found in changes.items()}
 
 
 def changed_files(session: Session, commit_id: str, parent_id: str | None) -> list[Change]:
     """The files that differ between ``parent_id``'s tree (empty for a first commit) and
     ``commit_id``'s, by path."""
     parent_tree = trees.root_of(session, parent_id) if parent_id else None
-    return _diff(_Dirs(session), trees.root_of(session, commit_id), parent_tree)
+    return _diffs(session, {commit_id: (parent_tree, trees.root_of(session, commit_id))})[commit_id]
 
 
 def change_counts(session: Session, commit_ids: list[str]) -> dict[str, int]:
@@ -85,8 +79,6 @@ def change_counts(session: Session, commit_ids: list[str]) -> dict[str, int]:
     parent_trees = dict(
         session.execute(select(Commit.id, Commit.tree_id).where(Commit.id.in_(parents))).tuples().all()
     )
-    dirs = _Dirs(session)
-    return {
-        commit: len(_diff(dirs, found[commit][0], parent_trees.get(found[commit][1])))
-        for commit in commit_ids
-    }
+    roots = {commit: (parent_trees.get(parent), tree) for commit, (tree, parent) in found.items()}
+    changes = _diffs(session, roots)
+    return {commit: len(changes[commit]) for commit in commit_ids}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, false, func, or_, select, update
+from sqlalchemy import Select, case, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.auth import permissions
@@ -158,7 +158,10 @@ def _visible(principal: Principal) -> object:
 
 
 def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Select:
-    statement = statement.where(Repo.type == query.repo_type, _visible(principal))
+    # There are two repo types, so an index on the type never narrows a list; comparing an
+    # expression keeps SQLite (which has no statistics to tell) from walking that index and
+    # sorting afterwards, rather than reading repos newest first and stopping at a page.
+    statement = statement.where(Repo.type + "" == query.repo_type, _visible(principal))
     if query.search:
         escaped = query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -229,17 +232,17 @@ def facets(session: Session, principal: Principal, query: RepoQuery, limit: int 
     # A tag that is the repo's own task or library is counted there, not among the other tags.
     own = or_(RepoTag.tag == matching.c.pipeline_tag, RepoTag.tag == matching.c.library_name)
     grouped = (
-        select(RepoTag.tag, func.coalesce(own, false()), func.count())
+        select(RepoTag.tag, func.count(), func.count(case((own, 1))))
         .join(matching, matching.c.id == RepoTag.repo_id)
-        .group_by(RepoTag.tag, func.coalesce(own, false()))
+        .group_by(RepoTag.tag)
     )
-    for tag, is_own, count in session.execute(grouped):
+    for tag, count, own_count in session.execute(grouped):
         if tag.startswith(LICENSE_TAG):
-            licenses[tag.removeprefix(LICENSE_TAG)] += count
+            licenses[tag.removeprefix(LICENSE_TAG)] = count
         elif dataset and tag.startswith(TASK_CATEGORY_TAG):
-            tasks[tag.removeprefix(TASK_CATEGORY_TAG)] += count
-        elif not is_own:
-            others[tag] += count
+            tasks[tag.removeprefix(TASK_CATEGORY_TAG)] = count
+        elif count > own_count:
+            others[tag] = count - own_count
     return Facets(*(_most_common(c, limit) for c in (tasks, libraries, licenses, others)))
 
 
