@@ -200,11 +200,11 @@ def create_commit(
         raise CommitConflict(
             f"The branch {branch!r} moved on: its head is {head}, not the parent commit {parent}"
         )
-    head_commit = session.get(Commit, head)
+    head_commit = session.get_one(Commit, head)
     tree = TreeEditor(session, head_commit.tree_id)
     _apply(tree, operations, head)
     readme = tree.get(README)
-    if any(isinstance(op, PutFile) and op.path == README for op in operations):
+    if readme is not None and any(isinstance(op, PutFile) and op.path == README for op in operations):
         card = cards.parse_card(contents.read_bytes(session, readme.sha256).decode("utf-8", "replace"))
         if branch == refs.DEFAULT_BRANCH:
             _apply_card(repo, card)
@@ -240,7 +240,7 @@ def history_page(session: Session, commit_id: str, page: int, size: int) -> Hist
     """Page ``page`` (from 0) of the history leading to ``commit_id``, newest first. Each
     commit's generation is its distance from the first commit plus one, so the page is a range
     of generations, walked from ``commit_id`` by primary key without reading older commits."""
-    head = session.get(Commit, commit_id)
+    head = session.get_one(Commit, commit_id)
     top = head.generation - page * size
     bottom = top - size + 1
     if top < 1:

@@ -50,7 +50,8 @@ def _diffs(session: Session, roots: dict[str, tuple[str | None, str]]) -> dict[s
         for key, before, after, prefix in pending:
             if before == after:
                 continue
-            old_entries, new_entries = read.get(before, {}), read.get(after, {})
+            old_entries = read[before] if before else {}
+            new_entries = read[after] if after else {}
             for name in old_entries.keys() | new_entries.keys():
                 old, new = old_entries.get(name), new_entries.get(name)
                 if old == new:
@@ -79,6 +80,8 @@ def change_counts(session: Session, commit_ids: list[str]) -> dict[str, int]:
     parent_trees = dict(
         session.execute(select(Commit.id, Commit.tree_id).where(Commit.id.in_(parents))).tuples().all()
     )
-    roots = {commit: (parent_trees.get(parent), tree) for commit, (tree, parent) in found.items()}
+    roots = {
+        commit: (parent_trees[parent] if parent else None, tree) for commit, (tree, parent) in found.items()
+    }
     changes = _diffs(session, roots)
     return {commit: len(changes[commit]) for commit in commit_ids}

@@ -226,9 +226,10 @@ def facets(session: Session, principal: Principal, query: RepoQuery, limit: int 
     """Counted by GROUP BY over the repos the visitor can see that the search and author match."""
     matching = _filtered(select(Repo.id, Repo.pipeline_tag, Repo.library_name), principal, query).subquery()
     dataset = query.repo_type == "dataset"
-    tasks = Counter() if dataset else _counted(session, matching.c.pipeline_tag)
+    tasks: Counter[str] = Counter() if dataset else _counted(session, matching.c.pipeline_tag)
     libraries = _counted(session, matching.c.library_name)
-    licenses, others = Counter(), Counter()
+    licenses: Counter[str] = Counter()
+    others: Counter[str] = Counter()
     # A tag that is the repo's own task or library is counted there, not among the other tags.
     own = or_(RepoTag.tag == matching.c.pipeline_tag, RepoTag.tag == matching.c.library_name)
     grouped = (

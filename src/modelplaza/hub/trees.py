@@ -95,7 +95,7 @@ def load_dirs(session: Session, ids: Iterable[str]) -> dict[str, dict[str, Entry
 
 
 def root_of(session: Session, commit_id: str) -> str:
-    return session.scalar(select(Commit.tree_id).where(Commit.id == commit_id))
+    return session.execute(select(Commit.tree_id).where(Commit.id == commit_id)).scalar_one()
 
 
 def files_of_tree(session: Session, root: str) -> dict[str, FileEntry]:
@@ -230,17 +230,20 @@ class _Dir:
     """A directory being edited: loaded from its stored tree when first touched."""
 
     def __init__(self, stored: StoredDir | None) -> None:
+        # None once loaded (a new directory is loaded from the start): edited from then on,
+        # its id is worked out again when it is written.
         self.stored = stored
-        self.entries: dict[str, FileEntry | _Dir] | None = None if stored else {}
+        self._entries: dict[str, FileEntry | _Dir] = {}
 
     def loaded(self, session: Session) -> dict[str, FileEntry | _Dir]:
-        if self.entries is None:
-            stored = load_dirs(session, [self.stored.tree_id])[self.stored.tree_id]
-            self.entries = {
-                name: _Dir(entry) if isinstance(entry, StoredDir) else entry for name, entry in stored.items()
+        if self.stored is not None:
+            tree = self.stored.tree_id
+            self._entries = {
+                name: _Dir(entry) if isinstance(entry, StoredDir) else entry
+                for name, entry in load_dirs(session, [tree])[tree].items()
             }
-            self.stored = None  # Edited from now on: its id is worked out again when written.
-        return self.entries
+            self.stored = None
+        return self._entries
 
 
 class TreeEditor:
@@ -252,6 +255,7 @@ class TreeEditor:
         self._root = _Dir(StoredDir(root, "") if root else None)
 
     def _walk(self, folders: list[str], path: str, *, create: bool) -> _Dir | None:
+        """The folder at ``folders``: made on the way with ``create``, else None if missing."""
         current = self._root
         for depth, folder in enumerate(folders):
             entries = current.loaded(self._session)
@@ -273,7 +277,8 @@ class TreeEditor:
 
     def put(self, path: str, entry: FileEntry) -> None:
         *folders, name = path.split("/")
-        entries = self._walk(folders, path, create=True).loaded(self._session)
+        folder = self._walk(folders, path, create=True) or self._root  # never None when creating
+        entries = folder.loaded(self._session)
         if isinstance(entries.get(name), _Dir):
             raise BadRequest(f"Cannot add {path!r}: it is a folder")
         entries[name] = entry
@@ -292,10 +297,12 @@ class TreeEditor:
             raise EntryNotFound(f"Cannot delete {path!r}: no such file or folder", commit)
         del entries[name]
         # A folder left empty goes too, as it would in git.
-        for parent, part in zip(reversed(chain[:-1]), reversed(folders), strict=True):
-            if parent.entries[part].entries:
+        for parent, child, part in zip(
+            reversed(chain[:-1]), reversed(chain[1:]), reversed(folders), strict=True
+        ):
+            if child.loaded(self._session):
                 break
-            del parent.entries[part]
+            del parent.loaded(self._session)[part]
 
     def write(self) -> str:
         """Store the edited directories that are new and return the root's tree id."""
@@ -309,7 +316,7 @@ class TreeEditor:
             return directory.stored
         entries: dict[str, Entry] = {
             name: self._store(child, new) if isinstance(child, _Dir) else child
-            for name, child in directory.entries.items()
+            for name, child in directory.loaded(self._session).items()
         }
         stored = StoredDir(tree_id(entries), listing_oid(entries))
         new[stored.tree_id] = (stored.oid, entries)
@@ -373,10 +380,11 @@ def reachable(session: Session, roots: Iterable[str]) -> tuple[set[str], set[str
         for batch in _batches(pending):
             rows = select(TreeItem.subtree_id, TreeItem.sha256).where(TreeItem.tree_id.in_(batch))
             for subtree, sha256 in session.execute(rows):
-                if subtree is None:
-                    contents.add(sha256)
-                elif subtree not in seen:
+                if subtree is not None:
                     deeper.add(subtree)
+                elif sha256 is not None:
+                    contents.add(sha256)
+        deeper -= seen
         pending = deeper
     return seen, contents
 
