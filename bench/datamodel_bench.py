@@ -15,6 +15,7 @@ removed at the end. ``--repos 1000 --commits 100`` makes a quick run while devel
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import os
 import signal
@@ -178,6 +179,8 @@ def bench_queries(plaza, results: Results, rounds: int) -> None:
     from modelplaza.auth.accounts import get_user, principal_for
     from modelplaza.hub.repos import RepoQuery, list_repos
 
+    gc.collect()
+    gc.freeze()  # As `plaza serve` does once started: the seeding's garbage is not the queries' cost.
     with plaza.db.read() as session:
         owner = principal_for(session, get_user(session, "bench"), write=True)
 
@@ -281,7 +284,10 @@ Machine: {m["cpu"]}, nproc {m["nproc"]}, {m["ram"]} RAM, {m["os"]}; Python {m["p
   owner's token, so private repos count) over HTTP, {len(r.tag_seconds)} timed calls of each after a warm-up;
   the search cycles through the Hub benchmark's terms ({", ".join(f"`{t}`" for t in SEARCH_TERMS)}).
   The in-process rows time the domain call the endpoint makes, in the benchmark's process,
-  to tell the database's share from the HTTP server's and the client's.
+  to tell the database's share from the HTTP server's and the client's. Both processes freeze
+  what start-up loaded out of Python's cyclic garbage collector (`gc.freeze()`, as `plaza serve`
+  now does): before, a full collection walked it every few dozen requests and put the p99 of
+  every list at 50–110 ms whatever the query cost.
 - Load average (1 minute) at the end of the run: {r.load:.1f} (the machine is shared; its other
   work moves the tails most).
 """
