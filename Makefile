@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/xet_bench.py
 	$(BIN)/python bench/xet_upload_bench.py
 	$(BIN)/python bench/train_bench.py
+	$(BIN)/python bench/datamodel_bench.py
 
 clean:
 	rm -rf $(VENV) .plaza

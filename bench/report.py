@@ -178,3 +178,15 @@ def write_results(path: Path, r: Results, arguments: str) -> None:
         ]
     )
     path.write_text(text + (old[min(starts) :] if starts else ""))
+
+
+def replace_section(path: Path, heading: str, text: str) -> None:
+    """Put a section in place of the one under the same ``heading`` (up to the next ``##``
+    heading), or at the end of the file if it has none."""
+    old = path.read_text() if path.exists() else ""
+    if f"\n{heading}\n" in old:  # the heading itself, not a longer one it begins
+        head, _, rest = old.partition(f"\n{heading}\n")
+        tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
+    else:
+        head, tail = old, ""
+    path.write_text(head.rstrip("\n") + "\n\n" + text.strip("\n") + "\n" + tail)

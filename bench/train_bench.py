@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from report import replace_section
 from servers import PlazaProcess, Workspace, host, start_plaza
 
 if TYPE_CHECKING:
@@ -248,17 +249,6 @@ same model.
 """
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put the section in place of the one the file has (up to the next ``##`` heading), else last."""
-    old = path.read_text() if path.exists() else ""
-    if SECTION + "\n" in old:  # the heading itself, not "## Training history"
-        head, _, rest = old.partition(SECTION + "\n")
-        tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
-    else:
-        head, tail = old, ""
-    path.write_text(head.rstrip("\n") + "\n" + text.rstrip("\n") + "\n" + tail)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2, help="runs of each side; the best counts")
@@ -267,7 +257,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # Clean up on kill too.
     with Workspace() as ws:
         results = bench(ws, args.rounds)
-    write_section(args.output, section(results, " ".join(sys.argv[1:])))
+    replace_section(args.output, SECTION.strip(), section(results, " ".join(sys.argv[1:])))
     say(f"wrote {args.output}")
     return 0
 

@@ -1,6 +1,8 @@
-"""Garbage collection: free the commits, files, xorbs and blobs that nothing reachable uses.
+"""Garbage collection: free the commits, trees, files, xorbs and blobs that nothing reachable uses.
 
-Reachable means: a commit some branch or tag of an existing repo leads to. Anything created
+Reachable means: a commit some branch or tag of an existing repo leads to, the directories of
+its tree and the files they hold. Trees are shared between commits and repos, so a tree is
+freed only when no reachable commit's tree leads to it. Anything created
 within the grace period is kept whatever it looks like, because an upload in progress has
 stored its bytes but not yet committed them. Stored objects no row records (left by a commit
 that failed, or by a crash before ``remove_files``) are found by listing the stores, and
@@ -14,13 +16,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from modelplaza.db.models import Blob, Commit, Ref, TreeEntry, XetFile, Xorb
+from modelplaza.db.models import Blob, Commit, Ref, Tree, XetFile, Xorb
+from modelplaza.hub import trees
 from modelplaza.storage import BlobStore, StoredObject
 
 
 @dataclass
 class Report:
     commits: int = 0
+    trees: int = 0
     blobs: int = 0
     blob_bytes: int = 0
     xet_files: int = 0
@@ -53,13 +57,12 @@ def collect(
     report = Report()
     cutoff = datetime.now(UTC) - grace
     reachable = _reachable_commits(session)
-    dead_commits = [c for c in session.scalars(select(Commit.id)) if c not in reachable]
+    commit_trees = dict(session.execute(select(Commit.id, Commit.tree_id)).tuples().all())
+    dead_commits = [c for c in commit_trees if c not in reachable]
     report.commits = len(dead_commits)
-    live_blobs = set(
-        session.scalars(select(TreeEntry.sha256).where(TreeEntry.commit_id.in_(reachable)).distinct())
-        if reachable
-        else []
-    )
+    live_trees, live_blobs = trees.reachable(session, {commit_trees[c] for c in reachable})
+    dead_trees = [t for t in session.scalars(select(Tree.id)) if t not in live_trees]
+    report.trees = len(dead_trees)
     dead_files = [
         f for f in session.scalars(select(XetFile)) if f.sha256 not in live_blobs and f.created_at < cutoff
     ]
@@ -83,8 +86,8 @@ def collect(
     if dry_run:
         return report
     if dead_commits:
-        session.execute(delete(TreeEntry).where(TreeEntry.commit_id.in_(dead_commits)))
         session.execute(delete(Commit).where(Commit.id.in_(dead_commits)))
+    trees.delete_trees(session, dead_trees)
     for item in dead_files:
         session.delete(item)
     for xorb in dead_xorbs:

@@ -1,15 +1,18 @@
 """The Alembic migrations build exactly the schema db/models.py describes, on SQLite and PostgreSQL."""
 
+import hashlib
 import os
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import MetaData, inspect, select
 
-from modelplaza.db.models import Base
+from modelplaza.db.models import Base, Commit, Repo, Tree
 from modelplaza.db.session import Database
+from modelplaza.hub import gitobj, trees
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -66,3 +69,84 @@ def test_migrate_twice_is_harmless(database):
     database.migrate()
     with database.engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_heads()
+
+
+def _file(text: str, lfs: bool = False) -> dict:
+    data = text.encode()
+    sha256 = hashlib.sha256(data).hexdigest()
+    oid = gitobj.lfs_pointer_oid(sha256, len(data)) if lfs else gitobj.blob_oid(data)
+    return dict(sha256=sha256, size=len(data), git_oid=oid, lfs=lfs)
+
+
+# Revision 0005's data: a history of three commits on main and a branch off the second one.
+FIRST = {".gitattributes": _file("*.bin filter=lfs\n")}
+SECOND = {**FIRST, "a/x.txt": _file("x"), "a/b/y.bin": _file("weights", lfs=True)}
+THIRD = {**SECOND, "README.md": _file("---\ntags: [tiny]\n---\n")}
+BRANCHED = {k: v for k, v in SECOND.items() if k != "a/b/y.bin"}
+HISTORY = {"c1": (None, FIRST), "c2": ("c1", SECOND), "c3": ("c2", THIRD), "c4": ("c2", BRANCHED)}
+
+
+def _seed_revision_0005(engine) -> None:
+    tables = MetaData()
+    tables.reflect(engine)
+    now = datetime.now(UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            tables.tables["accounts"].insert(),
+            [dict(id=1, name="alice", kind="user", fullname="", is_admin=False, created_at=now)],
+        )
+        connection.execute(
+            tables.tables["repos"].insert(),
+            [
+                dict(
+                    id=1, type="model", namespace="alice", name="tiny", owner_id=1, private=False,
+                    created_at=now, last_modified=now, downloads=0, likes=0, card_data={},
+                    tags=["tiny", "license:mit", "tiny"], pipeline_tag=None, library_name=None, card_text="",
+                )
+            ],
+        )  # fmt: skip
+        for commit, (parent, files) in HISTORY.items():
+            connection.execute(
+                tables.tables["commits"].insert(),
+                [
+                    dict(
+                        id=commit,
+                        repo_id=1,
+                        parent_id=parent,
+                        title=commit,
+                        message="",
+                        author="alice",
+                        created_at=now,
+                    )
+                ],
+            )
+            connection.execute(
+                tables.tables["tree_entries"].insert(),
+                [dict(commit_id=commit, path=path, **entry) for path, entry in files.items()],
+            )
+
+
+def test_upgrade_from_0005_converts_trees_tags_and_generations(database):
+    database.migrate("0005")
+    _seed_revision_0005(database.engine)
+    database.migrate()
+    with database.read() as session:
+        for commit, (_, files) in HISTORY.items():
+            assert trees.load_files(session, commit) == {
+                p: trees.FileEntry(**e) for p, e in sorted(files.items())
+            }
+        generations = dict(session.execute(select(Commit.id, Commit.generation)).tuples().all())
+        assert generations == {"c1": 1, "c2": 2, "c3": 3, "c4": 3}
+        # An unchanged directory is one tree, named by both commits.
+        dirs = {c: trees.load_dirs(session, [trees.root_of(session, c)]) for c in ("c2", "c3")}
+        assert dirs["c2"][trees.root_of(session, "c2")]["a"] == dirs["c3"][trees.root_of(session, "c3")]["a"]
+        # The directories listings show keep their oids, and the app's hashing gives the same ids.
+        listed = trees.snapshot(session, "c3")
+        assert listed.dir_oids == trees.Snapshot.build(listed.files).dir_oids
+        editor = trees.TreeEditor(session, None)
+        for path, entry in THIRD.items():
+            editor.put(path, trees.FileEntry(**entry))
+        assert editor.write() == trees.root_of(session, "c3")
+        assert session.get(Repo, 1).tags == ["tiny", "license:mit"]
+        assert session.scalars(select(Tree.id)).all()  # The old file rows are gone, the trees remain.
+    assert "tree_entries" not in inspect(database.engine).get_table_names()

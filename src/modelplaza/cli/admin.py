@@ -108,6 +108,7 @@ def gc(
     verb = "would free" if dry_run else "freed"
     typer.echo(
         f"{verb} {report.freed_bytes} bytes: {report.blobs} blobs, {report.xorbs} xorbs, "
-        f"{report.xet_files} Xet files, {report.commits} unreachable commits, {report.temp_files} stale uploads, "
+        f"{report.xet_files} Xet files, {report.commits} unreachable commits, "
+        f"{report.trees} unused trees, {report.temp_files} stale uploads, "
         f"{report.unrecorded} unrecorded objects"
     )

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 
@@ -103,15 +103,46 @@ class Repo(Base):
     likes: Mapped[int] = mapped_column(Integer, default=0)
     # Derived from README.md on the default branch at each commit.
     card_data: Mapped[dict] = mapped_column(JSON, default=dict)
-    tags: Mapped[list] = mapped_column(JSON, default=list)
     pipeline_tag: Mapped[str | None] = mapped_column(String(100), nullable=True)
     library_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     # The card's prose (front matter removed), searched by the full-text search.
     card_text: Mapped[str] = mapped_column(Text, default="")
 
+    # The card's tags in the card's order; lists filter and count them in SQL.
+    tag_rows: Mapped[list[RepoTag]] = relationship(
+        order_by="RepoTag.position", lazy="selectin", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     @property
     def repo_id(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @tags.setter
+    def tags(self, tags: list[str]) -> None:
+        # Rows that stay are kept (a row deleted and added again in one flush would clash).
+        current = {row.tag: row for row in self.tag_rows}
+        wanted = [tag for tag in dict.fromkeys(tags) if len(tag) <= TAG_LENGTH]
+        self.tag_rows = [current.get(tag) or RepoTag(tag=tag) for tag in wanted]
+        for position, row in enumerate(self.tag_rows):
+            row.position = position
+
+
+# Longer tags are not kept: an index holds a tag whole.
+TAG_LENGTH = 255
+
+
+class RepoTag(Base):
+    """One tag of a repo's card (licence, task, library, language and the free ones alike)."""
+
+    __tablename__ = "repo_tags"
+
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(TAG_LENGTH), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Like(Base):
@@ -187,6 +218,32 @@ class Blob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class Tree(Base):
+    """A directory, content-addressed: its id is a hash of its sorted entries, so a directory
+    that a commit leaves unchanged is the same row in both commits (and across repos)."""
+
+    __tablename__ = "trees"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The git-style id listings show for the directory (hashed from names and oids only).
+    oid: Mapped[str] = mapped_column(String(40))
+
+
+class TreeItem(Base):
+    """One entry of a directory: a file (sha256, size, git oid, LFS or not) or a subdirectory."""
+
+    __tablename__ = "tree_items"
+
+    tree_id: Mapped[str] = mapped_column(ForeignKey("trees.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    # The file's git oid, or the subdirectory's listing oid.
+    oid: Mapped[str] = mapped_column(String(40))
+    subtree_id: Mapped[str | None] = mapped_column(ForeignKey("trees.id"), nullable=True, index=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    lfs: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Commit(Base):
     __tablename__ = "commits"
 
@@ -197,19 +254,9 @@ class Commit(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(96))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class TreeEntry(Base):
-    """One file of one commit's tree. Directories are implied by the paths."""
-
-    __tablename__ = "tree_entries"
-
-    commit_id: Mapped[str] = mapped_column(ForeignKey("commits.id", ondelete="CASCADE"), primary_key=True)
-    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    size: Mapped[int] = mapped_column(BigInteger)
-    git_oid: Mapped[str] = mapped_column(String(40))
-    lfs: Mapped[bool] = mapped_column(Boolean, default=False)
+    tree_id: Mapped[str] = mapped_column(ForeignKey("trees.id"))
+    # 1 for a first commit, its parent's plus one otherwise: history pages are generation ranges.
+    generation: Mapped[int] = mapped_column(Integer)
 
 
 class Ref(Base):
@@ -262,3 +309,5 @@ class XetFile(Base):
 
 
 Index("ix_repos_type_name", Repo.type, Repo.name)
+Index("ix_repo_tags_tag", RepoTag.tag, RepoTag.repo_id)
+Index("ix_commits_repo_generation", Commit.repo_id, Commit.generation)

@@ -7,16 +7,16 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from modelplaza.db.models import Blob, Commit, Ref, Repo, TreeEntry, utcnow
-from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound
+from modelplaza.db.models import Blob, Commit, Ref, Repo, utcnow
+from modelplaza.errors import BadRequest, CommitConflict
 from modelplaza.hub import cards, refs
 from modelplaza.hub.content import Contents
 from modelplaza.hub.gitobj import blob_oid, commit_oid, lfs_pointer_oid
-from modelplaza.hub.trees import FileEntry, load_files
+from modelplaza.hub.trees import FileEntry, TreeEditor
 from modelplaza.names import check_path
 from modelplaza.storage import BlobStore
 
@@ -121,75 +121,48 @@ def register_blob(session: Session, sha256: str, size: int) -> None:
         pass  # A concurrent upload of the same content registered it first.
 
 
-def _apply(files: dict[str, FileEntry], operations: list[Operation], commit: str) -> None:
+def _apply(tree: TreeEditor, operations: list[Operation], commit: str) -> None:
     for op in operations:
-        path = check_path(op.path.rstrip("/") if isinstance(op, DeletePath) else op.path)
         if isinstance(op, PutFile):
-            files[path] = op.entry
-        elif not op.folder and path in files:
-            del files[path]
+            tree.put(check_path(op.path), op.entry)
         else:
-            inside = [p for p in files if p.startswith(path + "/")]
-            if not inside:
-                raise EntryNotFound(f"Cannot delete {path!r}: no such file or folder", commit)
-            for p in inside:
-                del files[p]
-    _check_no_file_dir_clash(files)
-
-
-def _check_no_file_dir_clash(files: dict[str, FileEntry]) -> None:
-    for path in files:
-        parts = path.split("/")
-        for depth in range(1, len(parts)):
-            prefix = "/".join(parts[:depth])
-            if prefix in files:
-                raise BadRequest(f"Cannot add {path!r}: {prefix!r} is a file")
+            tree.delete(check_path(op.path.rstrip("/")), folder=op.folder, commit=commit)
 
 
 def _write_commit(
     session: Session,
     repo: Repo,
-    parent: str | None,
-    files: dict[str, FileEntry],
+    parent: Commit | None,
+    tree: TreeEditor,
     title: str,
     message: str,
     author: str,
     when: datetime,
 ) -> Commit:
-    tree_digest = ";".join(f"{p}:{e.git_oid}" for p, e in sorted(files.items()))
+    root = tree.write()
+    parent_id = parent.id if parent else None
     commit = Commit(
-        id=commit_oid(str(repo.id), parent or "", title, message, author, when.isoformat(), tree_digest),
+        id=commit_oid(str(repo.id), parent_id or "", title, message, author, when.isoformat(), root),
         repo_id=repo.id,
-        parent_id=parent,
+        parent_id=parent_id,
         title=title,
         message=message,
         author=author,
         created_at=when,
+        tree_id=root,
+        generation=parent.generation + 1 if parent else 1,
     )
     session.add(commit)
     session.flush()
-    if files:
-        session.execute(
-            insert(TreeEntry),
-            [
-                dict(
-                    commit_id=commit.id,
-                    path=p,
-                    sha256=e.sha256,
-                    size=e.size,
-                    git_oid=e.git_oid,
-                    lfs=e.lfs,
-                )
-                for p, e in files.items()
-            ],
-        )
     return commit
 
 
 def initial_commit(session: Session, repo: Repo, author: str, blobs: BlobStore) -> Commit:
-    files = {GITATTRIBUTES: regular_file(blobs, DEFAULT_GITATTRIBUTES)}
-    register_blob(session, files[GITATTRIBUTES].sha256, files[GITATTRIBUTES].size)
-    commit = _write_commit(session, repo, None, files, "initial commit", "", author, utcnow())
+    gitattributes = regular_file(blobs, DEFAULT_GITATTRIBUTES)
+    register_blob(session, gitattributes.sha256, gitattributes.size)
+    tree = TreeEditor(session, None)
+    tree.put(GITATTRIBUTES, gitattributes)
+    commit = _write_commit(session, repo, None, tree, "initial commit", "", author, utcnow())
     session.add(Ref(repo_id=repo.id, kind="branch", name=refs.DEFAULT_BRANCH, commit_id=commit.id))
     return commit
 
@@ -227,15 +200,17 @@ def create_commit(
         raise CommitConflict(
             f"The branch {branch!r} moved on: its head is {head}, not the parent commit {parent}"
         )
-    files = load_files(session, head)
-    _apply(files, operations, head)
-    if any(isinstance(op, PutFile) and op.path == README for op in operations):
-        card = cards.parse_card(contents.read_bytes(session, files[README].sha256).decode("utf-8", "replace"))
+    head_commit = session.get_one(Commit, head)
+    tree = TreeEditor(session, head_commit.tree_id)
+    _apply(tree, operations, head)
+    readme = tree.get(README)
+    if readme is not None and any(isinstance(op, PutFile) and op.path == README for op in operations):
+        card = cards.parse_card(contents.read_bytes(session, readme.sha256).decode("utf-8", "replace"))
         if branch == refs.DEFAULT_BRANCH:
             _apply_card(repo, card)
-    elif branch == refs.DEFAULT_BRANCH and README not in files:
+    elif branch == refs.DEFAULT_BRANCH and readme is None:
         _apply_card(repo, cards.CardMetadata())
-    commit = _write_commit(session, repo, head, files, title.strip(), message, author, utcnow())
+    commit = _write_commit(session, repo, head_commit, tree, title.strip(), message, author, utcnow())
     if not refs.move_branch(session, repo, branch, head, commit.id):
         raise CommitConflict(f"The branch {branch!r} moved on while committing; try again")
     repo.last_modified = commit.created_at
@@ -254,16 +229,40 @@ def _apply_card(repo: Repo, card: cards.CardMetadata) -> None:
     repo.card_text = card.text[:CARD_TEXT_LIMIT]
 
 
-def history(session: Session, repo: Repo, commit_id: str) -> list[str]:
-    """Commit ids from ``commit_id`` back to the first commit, newest first."""
-    rows = session.execute(select(Commit.id, Commit.parent_id).where(Commit.repo_id == repo.id))
-    parents = dict(rows.tuples().all())  # dict(Result) would treat the Result as a mapping
-    chain: list[str] = []
-    current: str | None = commit_id
-    while current is not None:
-        chain.append(current)
-        current = parents.get(current)
-    return chain
+@dataclass(frozen=True)
+class HistoryPage:
+    commits: list[Commit]
+    # How many commits the whole history holds, from the first commit to the one asked for.
+    total: int
+
+
+def history_page(session: Session, commit_id: str, page: int, size: int) -> HistoryPage:
+    """Page ``page`` (from 0) of the history leading to ``commit_id``, newest first. Each
+    commit's generation is its distance from the first commit plus one, so the page is a range
+    of generations, walked from ``commit_id`` by primary key without reading older commits."""
+    head = session.get_one(Commit, commit_id)
+    top = head.generation - page * size
+    bottom = top - size + 1
+    if top < 1:
+        return HistoryPage([], head.generation)
+    older = aliased(Commit)
+    chain = (
+        select(Commit.id, Commit.parent_id, Commit.generation)
+        .where(Commit.id == commit_id)
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union_all(
+        select(older.id, older.parent_id, older.generation)
+        .join(chain, older.id == chain.c.parent_id)
+        .where(chain.c.generation > bottom)
+    )
+    shown = (
+        select(Commit)
+        .join(chain, Commit.id == chain.c.id)
+        .where(chain.c.generation <= top)
+        .order_by(chain.c.generation.desc())
+    )
+    return HistoryPage(list(session.scalars(shown)), head.generation)
 
 
 def get_commits(session: Session, ids: list[str]) -> list[Commit]:

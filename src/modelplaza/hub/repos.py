@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, false, func, or_, select, update
+from sqlalchemy import Select, case, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.auth import permissions
 from modelplaza.auth.accounts import find_account
 from modelplaza.auth.permissions import Action
 from modelplaza.auth.principal import Authenticated, Principal
-from modelplaza.db.models import Commit, Ref, Repo, TreeEntry
+from modelplaza.db.models import Commit, Ref, Repo, RepoTag
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
 from modelplaza.hub.commits import initial_commit
 from modelplaza.names import check_name
@@ -101,10 +100,8 @@ def create_repo(
 
 
 def delete_repo(session: Session, repo: Repo) -> None:
-    # Blobs stay: other repos may share them; garbage collection frees unreferenced ones.
+    # Trees and blobs stay: other repos may share them; garbage collection frees unused ones.
     session.execute(delete(Ref).where(Ref.repo_id == repo.id))
-    commit_ids = select(Commit.id).where(Commit.repo_id == repo.id)
-    session.execute(delete(TreeEntry).where(TreeEntry.commit_id.in_(commit_ids)))
     session.execute(delete(Commit).where(Commit.repo_id == repo.id))
     session.delete(repo)
 
@@ -153,7 +150,10 @@ def _visible(principal: Principal) -> object:
 
 
 def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Select:
-    statement = statement.where(Repo.type == query.repo_type, _visible(principal))
+    # There are two repo types, so an index on the type never narrows a list; comparing an
+    # expression keeps SQLite (which has no statistics to tell) from walking that index and
+    # sorting afterwards, rather than reading repos newest first and stopping at a page.
+    statement = statement.where(Repo.type + "" == query.repo_type, _visible(principal))
     if query.search:
         escaped = query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -167,37 +167,29 @@ def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Sele
     return statement
 
 
+def _tagged(statement: Select, filters: tuple[str, ...]) -> Select:
+    # A card's tags hold its pipeline tag and library too, so every filter is a tag.
+    for tag in dict.fromkeys(filters):
+        statement = statement.where(Repo.id.in_(select(RepoTag.repo_id).where(RepoTag.tag == tag)))
+    return statement
+
+
 def list_repos(session: Session, principal: Principal, query: RepoQuery) -> list[Repo]:
-    """Visible repos matching the query. Tag filters are applied after the SQL query because
-    tags live in a JSON column; the page is filled to ``limit`` regardless."""
+    """Visible repos matching the query, searched, filtered and paged in SQL."""
     if query.sort and query.sort not in SORT_COLUMNS:
         raise BadRequest(f"Unknown sort {query.sort!r}: choose one of {', '.join(SORT_COLUMNS)}")
-    statement = _filtered(select(Repo), principal, query)
+    statement = _tagged(_filtered(select(Repo), principal, query), query.filters)
     if query.sort:
         column = SORT_COLUMNS[query.sort]
         statement = statement.order_by(column.asc() if query.ascending else column.desc())
     statement = statement.order_by(Repo.id.desc())
-    if not query.filters:
-        return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
-    matches = _tagged(session.scalars(statement), query.filters)
-    return [r for i, r in enumerate(matches) if query.offset <= i < query.offset + query.limit]
+    return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
 
 
 def count_repos(session: Session, principal: Principal, query: RepoQuery) -> int:
     """How many visible repos match the query, whatever its offset and limit."""
-    statement = _filtered(select(Repo), principal, query)
-    if not query.filters:
-        return session.scalar(select(func.count()).select_from(statement.subquery()))
-    return sum(1 for _ in _tagged(session.scalars(statement), query.filters))
-
-
-def _tagged(repos: Iterable[Repo], filters: tuple[str, ...]) -> Iterator[Repo]:
-    wanted = set(filters)
-    return (r for r in repos if wanted <= _filter_values(r))
-
-
-def _filter_values(repo: Repo) -> set[str]:
-    return {*repo.tags, *(f"{k}" for k in [repo.pipeline_tag, repo.library_name] if k)}
+    statement = _tagged(_filtered(select(Repo.id), principal, query), query.filters)
+    return session.scalar(select(func.count()).select_from(statement.subquery()))
 
 
 LICENSE_TAG = "license:"
@@ -223,20 +215,33 @@ class Facets:
 
 
 def facets(session: Session, principal: Principal, query: RepoQuery, limit: int = 10) -> Facets:
-    tasks, libraries, licenses, others = Counter(), Counter(), Counter(), Counter()
+    """Counted by GROUP BY over the repos the visitor can see that the search and author match."""
+    matching = _filtered(select(Repo.id, Repo.pipeline_tag, Repo.library_name), principal, query).subquery()
     dataset = query.repo_type == "dataset"
-    columns = select(Repo.pipeline_tag, Repo.library_name, Repo.tags)
-    for pipeline_tag, library, tags in session.execute(_filtered(columns, principal, query)):
-        tasks.update(filter(None, [None if dataset else pipeline_tag]))
-        libraries.update(filter(None, [library]))
-        for tag in set(tags):
-            if tag.startswith(LICENSE_TAG):
-                licenses[tag.removeprefix(LICENSE_TAG)] += 1
-            elif dataset and tag.startswith(TASK_CATEGORY_TAG):
-                tasks[tag.removeprefix(TASK_CATEGORY_TAG)] += 1
-            elif tag not in (pipeline_tag, library):
-                others[tag] += 1
+    tasks: Counter[str] = Counter() if dataset else _counted(session, matching.c.pipeline_tag)
+    libraries = _counted(session, matching.c.library_name)
+    licenses: Counter[str] = Counter()
+    others: Counter[str] = Counter()
+    # A tag that is the repo's own task or library is counted there, not among the other tags.
+    own = or_(RepoTag.tag == matching.c.pipeline_tag, RepoTag.tag == matching.c.library_name)
+    grouped = (
+        select(RepoTag.tag, func.count(), func.count(case((own, 1))))
+        .join(matching, matching.c.id == RepoTag.repo_id)
+        .group_by(RepoTag.tag)
+    )
+    for tag, count, own_count in session.execute(grouped):
+        if tag.startswith(LICENSE_TAG):
+            licenses[tag.removeprefix(LICENSE_TAG)] = count
+        elif dataset and tag.startswith(TASK_CATEGORY_TAG):
+            tasks[tag.removeprefix(TASK_CATEGORY_TAG)] = count
+        elif count > own_count:
+            others[tag] = count - own_count
     return Facets(*(_most_common(c, limit) for c in (tasks, libraries, licenses, others)))
+
+
+def _counted(session: Session, column) -> Counter[str]:
+    grouped = select(column, func.count()).where(column.is_not(None), column != "").group_by(column)
+    return Counter(dict(session.execute(grouped).tuples().all()))
 
 
 def _most_common(counter: Counter[str], limit: int) -> list[tuple[str, int]]:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modelplaza.db.models import Blob, Commit, Repo, TreeEntry
+from modelplaza.db.models import Blob, Repo
 from modelplaza.errors import BadRequest, PayloadTooLarge
 from modelplaza.hub.commits import GITATTRIBUTES
 from modelplaza.hub.content import Contents
-from modelplaza.hub.trees import Snapshot
+from modelplaza.hub.trees import Snapshot, repo_holds
 from modelplaza.storage import BlobInfo, BlobMismatch, BlobTooLarge
 
 
@@ -118,10 +117,4 @@ def seal_upload(writer, sha256: str, size: int) -> BlobInfo:
 
 def referenced_by(session: Session, repo: Repo, sha256: str) -> bool:
     """Whether some commit of ``repo`` contains the object (so its readers may fetch it)."""
-    found = session.scalar(
-        select(TreeEntry.path)
-        .join(Commit, Commit.id == TreeEntry.commit_id)
-        .where(Commit.repo_id == repo.id, TreeEntry.sha256 == sha256)
-        .limit(1)
-    )
-    return found is not None
+    return repo_holds(session, repo.id, sha256)

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from modelplaza.db.models import Commit, TreeEntry, XetFile, XorbChunk
+from modelplaza.db.models import XetFile, XorbChunk
 from modelplaza.errors import NotFound, RangeNotSatisfiable
+from modelplaza.hub.trees import repo_holds
 from modelplaza.storage import BlobStore
 from modelplaza.xet.cas import parse_hash
 from modelplaza.xet.hashing import hash_to_hex
@@ -24,13 +25,7 @@ def readable_file(session: Session, repo_id: int, file_hex: str) -> XetFile:
     for one repo tells nothing about files held only by others."""
     file_hex = hash_to_hex(parse_hash(file_hex))
     xet_file = session.get(XetFile, file_hex)
-    in_repo = xet_file is not None and session.scalar(
-        select(TreeEntry.commit_id)
-        .join(Commit, Commit.id == TreeEntry.commit_id)
-        .where(Commit.repo_id == repo_id, TreeEntry.sha256 == xet_file.sha256)
-        .limit(1)
-    )
-    if not in_repo:
+    if xet_file is None or not repo_holds(session, repo_id, xet_file.sha256):
         raise NotFound(f"No file with Xet hash {file_hex} in this repository")
     return xet_file
 

@@ -56,10 +56,9 @@ def list_commits(
 ) -> Response:
     with get_plaza(request).db.read() as session:
         repo = repos.get_readable(session, principal, *target.key)
-        chain = commits.history(session, repo, refs.resolve(session, repo, param(revision)))
-        page = commits.get_commits(session, chain[p * limit : (p + 1) * limit])
-    headers = next_page(request, p=p + 1) if len(chain) > (p + 1) * limit else {}
-    return JSONResponse([serialize.commit(c) for c in page], headers=headers)
+        page = commits.history_page(session, refs.resolve(session, repo, param(revision)), p, limit)
+    headers = next_page(request, p=p + 1) if page.total > (p + 1) * limit else {}
+    return JSONResponse([serialize.commit(c) for c in page.commits], headers=headers)
 
 
 def _body_str(body: dict, key: str) -> str | None:

@@ -12,7 +12,6 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from modelplaza.db.models import Commit
 from modelplaza.errors import BadRequest, EntryNotFound
 from modelplaza.http.context import get_plaza, public_url
 from modelplaza.http.rawpath import param
@@ -168,20 +167,17 @@ def history(request: Request, namespace: str, name: str, revision: str) -> Respo
     page = page_number(request.query_params.get("p"))
     with get_plaza(request).db.read() as session:
         rp = load_repo_page(request, session, namespace, name, revision, "commits")
-        chain = commits.history(session, rp.repo, rp.commit_id)
-        shown: list[Commit] = commits.get_commits(
-            session, chain[(page - 1) * COMMITS_PAGE : page * COMMITS_PAGE]
-        )
-        counts = diffs.change_counts(session, [c.id for c in shown])
+        history = commits.history_page(session, rp.commit_id, page - 1, COMMITS_PAGE)
+        counts = diffs.change_counts(session, [c.id for c in history.commits])
     return render(
         request,
         "repo/commits.html",
         rp=rp,
-        commits=shown,
+        commits=history.commits,
         counts=counts,
         page=page,
-        has_next=len(chain) > page * COMMITS_PAGE,
-        total=len(chain),
+        has_next=history.total > page * COMMITS_PAGE,
+        total=history.total,
     )
 
 
