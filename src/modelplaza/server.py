@@ -83,6 +83,12 @@ def app(settings: Settings) -> ASGIApp:
     return served
 
 
+def _log_failure(task: asyncio.Task) -> None:
+    """A task nobody awaits fails silently unless someone looks: the job worker would never start."""
+    if not task.cancelled() and task.exception() is not None:
+        logging.getLogger("modelplaza").error("Job worker did not start", exc_info=task.exception())
+
+
 def _configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -114,6 +120,7 @@ class WorkerLifespan:
         async def sending(message: Message) -> None:
             if message["type"] == "lifespan.startup.complete":
                 self._starting = asyncio.create_task(self._start_once_listening())
+                self._starting.add_done_callback(_log_failure)
                 for number in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(number, partial(self._stop_signal, signal.getsignal(number)))
             await send(message)

@@ -64,6 +64,7 @@ class Worker:
         self, plaza: Plaza, endpoint: str, concurrency: int = 1, executor: Executor | None = None
     ) -> None:
         self.plaza = plaza
+        self.endpoint = endpoint
         self.concurrency = max(1, concurrency)
         self.id = f"{socket.gethostname()}:{os.getpid()}"
         self.runs: dict[int, _Run] = {}
