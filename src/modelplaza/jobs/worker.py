@@ -144,7 +144,7 @@ class Worker:
         except CouldNotStart as error:
             with self.plaza.db.write() as session:
                 queue.finish(
-                    session, session.get(Job, job_id), queue.FAILED, f"The job could not start: {error}"
+                    session, session.get_one(Job, job_id), queue.FAILED, f"The job could not start: {error}"
                 )
             return True
         self.runs[job_id] = _Run(job_id)
