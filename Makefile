@@ -26,7 +26,7 @@ run: $(STAMP)
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m tests.run
 
-# The quality gates make test starts with: ruff, ruff format, mypy against its baseline, import contracts.
+# The quality gates make test starts with: ruff, ruff format, mypy, import contracts.
 lint: $(STAMP)
 	$(BIN)/python -m tests.gates
 

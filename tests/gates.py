@@ -26,7 +26,7 @@ class Gate:
 GATES = [
     Gate("ruff check", [sys.executable, "-m", "ruff", "check", *SOURCES]),
     Gate("ruff format --check", [sys.executable, "-m", "ruff", "format", "--check", *SOURCES]),
-    Gate("mypy, against tests/mypy-baseline.txt", [sys.executable, "-m", "tests.mypy_gate"]),
+    Gate("mypy", [sys.executable, "-m", "mypy"]),  # over src/, as pyproject's [tool.mypy] says
     Gate("import contracts", [str(LINT_IMPORTS), "--no-cache", str(CONTRACTS)], needs=CONTRACTS),
 ]
 

@@ -44,7 +44,7 @@ def _reachable_commits(session: Session) -> set[str]:
     parents = dict(session.execute(select(Commit.id, Commit.parent_id)).tuples().all())
     reachable: set[str] = set()
     for head in session.scalars(select(Ref.commit_id)):
-        current = head
+        current: str | None = head
         while current is not None and current not in reachable:
             reachable.add(current)
             current = parents.get(current)

@@ -75,7 +75,8 @@ def app(settings: Settings) -> ASGIApp:
     plaza = Plaza(settings)
     served: ASGIApp = create_app(plaza)
     if settings.embedded_worker:
-        served = WorkerLifespan(served, Worker(plaza, local_endpoint(settings), settings.job_concurrency))
+        endpoint = local_endpoint(settings)
+        served = WorkerLifespan(served, Worker(plaza, endpoint, settings.job_concurrency), endpoint)
     # What start-up loaded lives as long as the process: kept out of the cyclic collector's
     # full passes, which would otherwise walk it all (tens of ms) in the middle of requests.
     gc.collect()
@@ -94,14 +95,15 @@ def _configure_logging() -> None:
 
 
 class WorkerLifespan:
-    """Runs the job worker while the app is up: it starts once the server answers on its
-    address (a job's first request must find the plaza up), is asked to stop as soon as the
+    """Runs the job worker while the app is up: it starts once the server answers at
+    ``endpoint`` (a job's first request must find the plaza up), is asked to stop as soon as the
     process is told to (SIGTERM, SIGINT: open connections may keep the app's own shutdown from
     ever coming) and is waited for as the app shuts down."""
 
-    def __init__(self, app: ASGIApp, worker: Worker) -> None:
+    def __init__(self, app: ASGIApp, worker: Worker, endpoint: str) -> None:
         self.app = app
         self.worker = worker
+        self.endpoint = endpoint
         self._starting: asyncio.Task | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -137,7 +139,7 @@ class WorkerLifespan:
     async def _start_once_listening(self) -> None:
         """granian listens only after the app has started: wait for the address to take a
         connection before the worker may start jobs."""
-        address = urlsplit(self.worker.endpoint)
+        address = urlsplit(self.endpoint)
         while True:
             try:
                 _, writer = await asyncio.open_connection(address.hostname, address.port)

@@ -168,9 +168,9 @@ def _keep_an_admin(session: Session, org: Account, leaving: Membership) -> None:
     """Refuse to take away the org's last admin: nobody could manage it any more."""
     if leaving.role != "admin":
         return
-    admins = session.scalar(
+    admins = session.execute(
         select(func.count()).where(Membership.org_id == org.id, Membership.role == "admin")
-    )
+    ).scalar_one()
     if admins <= 1:
         raise BadRequest(f"{org.name!r} needs at least one admin: make someone else admin first")
 

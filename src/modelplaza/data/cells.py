@@ -39,11 +39,11 @@ def image_type(data: bytes) -> str | None:
 
 def _image_cell(data: bytes | None, name: str | None) -> Cell:
     label = name.rsplit("/", 1)[-1] if name else "image"
-    mime = image_type(data) if data else None
+    if data is None:
+        return Cell(f"{label} (no picture data)")
+    mime = image_type(data)
     if mime is None:
-        return Cell(
-            f"{label} (no picture data)" if data is None else f"{label} ({len(data)} bytes, not a picture)"
-        )
+        return Cell(f"{label} ({len(data)} bytes, not a picture)")
     if len(data) > IMAGE_BYTES:
         return Cell(f"{label} ({mime}, {len(data) // 1024} kB: too large to show here)")
     return Cell(label, image=f"data:{mime};base64,{base64.b64encode(data).decode()}")

@@ -84,6 +84,7 @@ def _numeric(values: pa.ChunkedArray) -> dict:
 def _histogram(values: pa.ChunkedArray, low: float, high: float, integer: bool) -> tuple[Bin, ...]:
     """Equal-width bins over low..high; integers get whole-number edges (one value per bin
     when there are few)."""
+    width: float
     if integer:
         width = math.ceil((high - low + 1) / BINS)
         count = math.ceil((high - low + 1) / width)

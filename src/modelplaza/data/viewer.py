@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pyarrow as pa
 from sqlalchemy.orm import Session
@@ -100,7 +100,7 @@ def _cached(key: Hashable, compute: Callable[[], T], size: Callable[[T], int] = 
             _cache.put(key, value, SMALL)
     if isinstance(value, _Failure):
         raise UnreadableData(value.message)
-    return value
+    return cast(T, value)  # the cache holds any kind of value: the key says which
 
 
 def _read(session: Session, contents: Contents, file: DataFile, action: Callable[[tables.DataTable], T]) -> T:

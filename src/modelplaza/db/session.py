@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -68,3 +68,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def rows_matched(session: Session, statement: UpdateBase) -> int:
+    """Run an UPDATE or DELETE and say how many rows it matched."""
+    result = session.execute(statement)
+    # Session.execute is typed for queries; for these statements it gives a CursorResult.
+    assert isinstance(result, CursorResult)
+    return result.rowcount

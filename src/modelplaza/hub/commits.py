@@ -4,6 +4,7 @@ to it in the same transaction, or nothing at all."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -99,8 +100,9 @@ def regular_file(blobs: BlobStore, data: bytes) -> FileEntry:
     return FileEntry(info.sha256, info.size, blob_oid(data), lfs=False)
 
 
-def lfs_file(session: Session, sha256: str, size: int | None) -> FileEntry:
-    """A file whose content was uploaded beforehand (LFS); it must be held already."""
+def lfs_file(session: Session, sha256: object, size: int | None) -> FileEntry:
+    """A file whose content was uploaded beforehand (LFS); it must be held already. ``sha256``
+    may come straight from a request: it is checked here."""
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise BadRequest(f"Invalid LFS oid {sha256!r}: expected a sha256 in lowercase hex")
     blob = session.get(Blob, sha256)
@@ -121,7 +123,7 @@ def register_blob(session: Session, sha256: str, size: int) -> None:
         pass  # A concurrent upload of the same content registered it first.
 
 
-def _apply(tree: TreeEditor, operations: list[Operation], commit: str) -> None:
+def _apply(tree: TreeEditor, operations: Sequence[Operation], commit: str) -> None:
     for op in operations:
         if isinstance(op, PutFile):
             tree.put(check_path(op.path), op.entry)
@@ -172,7 +174,7 @@ def create_commit(
     contents: Contents,
     repo: Repo,
     branch: str,
-    operations: list[Operation],
+    operations: Sequence[Operation],
     *,
     title: str,
     message: str = "",
@@ -194,7 +196,7 @@ def create_commit(
         select(Ref).where(Ref.repo_id == repo.id, Ref.kind == "branch", Ref.name == branch).with_for_update()
     )
     if head_ref is None:
-        refs.branch_head(session, repo, branch)  # raises RevisionNotFound
+        raise refs.no_such_branch(repo, branch)
     head = head_ref.commit_id
     if parent is not None and parent != head:
         raise CommitConflict(

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import Commit, Ref, Repo
+from modelplaza.db.session import rows_matched
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden, RevisionNotFound
 from modelplaza.names import check_ref_name
 
@@ -48,13 +49,17 @@ def resolve(session: Session, repo: Repo, revision: str | None) -> str:
 def branch_head(session: Session, repo: Repo, branch: str) -> str:
     ref = get_ref(session, repo, "branch", branch)
     if ref is None:
-        raise RevisionNotFound(f"Branch {branch!r} does not exist in {repo.repo_id}")
+        raise no_such_branch(repo, branch)
     return ref.commit_id
+
+
+def no_such_branch(repo: Repo, branch: str) -> RevisionNotFound:
+    return RevisionNotFound(f"Branch {branch!r} does not exist in {repo.repo_id}")
 
 
 def move_branch(session: Session, repo: Repo, branch: str, expected: str, new: str) -> bool:
     """Compare-and-swap the branch head; False when someone else moved it first."""
-    result = session.execute(
+    swap = (
         update(Ref)
         .where(
             Ref.repo_id == repo.id,
@@ -64,7 +69,7 @@ def move_branch(session: Session, repo: Repo, branch: str, expected: str, new: s
         )
         .values(commit_id=new)
     )
-    return result.rowcount == 1
+    return rows_matched(session, swap) == 1
 
 
 def create_ref(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, delete, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from modelplaza.auth import permissions
@@ -142,7 +142,7 @@ class RepoQuery:
     limit: int = 100
 
 
-def _visible(principal: Principal) -> object:
+def _visible(principal: Principal) -> ColumnElement[bool]:
     namespaces = permissions.readable_namespaces(principal)
     if namespaces is None:
         return Repo.private.is_not(None)
@@ -158,7 +158,7 @@ def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Sele
         escaped = query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         repo_id = func.lower(Repo.namespace + "/" + Repo.name)
-        matches = repo_id.like(pattern, escape="\\")
+        matches: ColumnElement[bool] = repo_id.like(pattern, escape="\\")
         if query.full_text:
             matches = or_(matches, func.lower(Repo.card_text).like(pattern, escape="\\"))
         statement = statement.where(matches)
@@ -189,7 +189,7 @@ def list_repos(session: Session, principal: Principal, query: RepoQuery) -> list
 def count_repos(session: Session, principal: Principal, query: RepoQuery) -> int:
     """How many visible repos match the query, whatever its offset and limit."""
     statement = _tagged(_filtered(select(Repo.id), principal, query), query.filters)
-    return session.scalar(select(func.count()).select_from(statement.subquery()))
+    return session.execute(select(func.count()).select_from(statement.subquery())).scalar_one()
 
 
 LICENSE_TAG = "license:"

@@ -143,9 +143,12 @@ class Item:
     """A file or directory as listings show it."""
 
     path: str
-    is_dir: bool
     oid: str
-    file: FileEntry | None = None
+    file: FileEntry | None = None  # None for a directory
+
+    @property
+    def is_dir(self) -> bool:
+        return self.file is None
 
 
 @dataclass
@@ -176,12 +179,16 @@ class Snapshot:
         return entry.git_oid if entry else self.dir_oids[path]
 
     def item(self, path: str) -> Item | None:
-        entry = self.files.get(path)
-        if entry is not None:
-            return Item(path, False, entry.git_oid, entry)
-        if path in self.dir_oids and path:
-            return Item(path, True, self.dir_oids[path])
+        if path in self.files or (path and path in self.dir_oids):
+            return self._listed(path)
         return None
+
+    def _listed(self, path: str) -> Item:
+        """The item at ``path``, a file or a directory other than the root."""
+        entry = self.files.get(path)
+        if entry is None:
+            return Item(path, self.dir_oids[path])
+        return Item(path, entry.git_oid, entry)
 
     def is_dir(self, path: str) -> bool:
         return path in self.children
@@ -192,7 +199,7 @@ class Snapshot:
         pending = list(reversed(self.children.get(path, [])))
         while pending:
             child = pending.pop()
-            result.append(self.item(child))
+            result.append(self._listed(child))
             if recursive and child in self.children:
                 pending.extend(reversed(self.children[child]))
         return result

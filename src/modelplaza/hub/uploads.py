@@ -93,15 +93,16 @@ def blob_known(session: Session, contents: Contents, sha256: str, size: int) -> 
     return blob is not None and blob.size == size and contents.held(session, sha256)
 
 
-def check_lfs_object(oid: object, size: object, max_file_size: int) -> str | None:
-    """Why an LFS batch object is unacceptable, or None."""
+def check_lfs_object(oid: object, size: object, max_file_size: int) -> tuple[str, int]:
+    """The oid and size an LFS batch or verify request names, once checked; BadRequest says
+    why they are unacceptable."""
     if not isinstance(oid, str) or len(oid) != 64 or any(c not in "0123456789abcdef" for c in oid):
-        return "oid must be a lowercase hex sha256"
+        raise BadRequest("oid must be a lowercase hex sha256")
     if not isinstance(size, int) or size < 0:
-        return "size must be a non-negative integer"
+        raise BadRequest("size must be a non-negative integer")
     if size > max_file_size:
-        return f"size {size} exceeds the limit of {max_file_size} bytes"
-    return None
+        raise BadRequest(f"size {size} exceeds the limit of {max_file_size} bytes")
+    return oid, size
 
 
 def seal_upload(writer, sha256: str, size: int) -> BlobInfo:

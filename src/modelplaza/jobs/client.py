@@ -3,6 +3,7 @@ token, so a job can run anywhere that can reach the plaza."""
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterator
 
@@ -46,7 +47,7 @@ class JobsClient:
             raise _error(response)
         return response
 
-    # For people (the CLI)
+    # For people (the CLI). Past list(), annotations say builtins.list: there ``list`` is that method.
 
     def submit(self, recipe: str, kind: str = "train") -> dict:
         return self._call("POST", "/api/jobs", json={"kind": kind, "recipe": recipe}).json()
@@ -64,7 +65,7 @@ class JobsClient:
     def logs(self, job_id: int) -> str:
         return self._call("GET", f"/api/jobs/{job_id}/logs").text
 
-    def events(self, job_id: int, after: int = 0) -> list[dict]:
+    def events(self, job_id: int, after: int = 0) -> builtins.list[dict]:
         return self._call("GET", f"/api/jobs/{job_id}/events", params={"after": after}).json()["events"]
 
     def stream(self, job_id: int, after: int = 0) -> Iterator[dict]:
@@ -80,7 +81,7 @@ class JobsClient:
 
     # For the job itself (its token is scoped to it)
 
-    def report(self, job_id: int, events: list[dict]) -> None:
+    def report(self, job_id: int, events: builtins.list[dict]) -> None:
         if events:
             self._call("POST", f"/api/jobs/{job_id}/events", json={"events": events})
 

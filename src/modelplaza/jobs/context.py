@@ -44,11 +44,11 @@ class Reporter:
         if record.get("kind") == "step":
             self.unsent_step = record
             if time.monotonic() - self.step_sent_at >= STEP_INTERVAL:
-                self._send_step()
+                self._send_step(record)
                 self.flush()
             return
         if self.unsent_step is not None:  # the curve reaches the epoch's last step
-            self._send_step()
+            self._send_step(self.unsent_step)
         self.pending.append({"kind": "metrics", "data": _finite(record)})
         self.flush()
 
@@ -68,8 +68,8 @@ class Reporter:
                 if event["kind"] == "log":
                     print(event["data"]["line"], file=sys.stderr)
 
-    def _send_step(self) -> None:
-        self.pending.append({"kind": "metrics", "data": _finite(self.unsent_step)})
+    def _send_step(self, step: dict[str, Any]) -> None:
+        self.pending.append({"kind": "metrics", "data": _finite(step)})
         self.unsent_step = None
         self.step_sent_at = time.monotonic()
 

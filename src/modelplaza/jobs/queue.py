@@ -3,7 +3,7 @@ Every state change goes through here, so a job's history is always told by its e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from modelplaza.auth.permissions import Action, require, visible_job_owner
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Account, Job, JobEvent, utcnow
+from modelplaza.db.session import rows_matched
 from modelplaza.errors import BadRequest, Conflict, JobNotFound
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = "queued", "running", "succeeded", "failed", "cancelled"
@@ -71,7 +72,7 @@ def list_jobs(
 
 
 def owner_name(session: Session, job: Job) -> str:
-    return session.get(Account, job.owner_id).name
+    return session.get_one(Account, job.owner_id).name
 
 
 def claim_next(session: Session, worker: str) -> Job | None:
@@ -79,13 +80,13 @@ def claim_next(session: Session, worker: str) -> Job | None:
     several workers: the state moves from queued to running in one conditional update."""
     for job_id in session.scalars(select(Job.id).where(Job.state == QUEUED).order_by(Job.id).limit(5)):
         now = utcnow()
-        claimed = session.execute(
+        claim = (
             update(Job)
             .where(Job.id == job_id, Job.state == QUEUED)
             .values(state=RUNNING, worker=worker, started_at=now, heartbeat_at=now, attempts=Job.attempts + 1)
         )
-        if claimed.rowcount == 1:
-            job = session.get(Job, job_id, populate_existing=True)
+        if rows_matched(session, claim) == 1:
+            job = session.get_one(Job, job_id, populate_existing=True)
             _event(session, job, "state", {"state": RUNNING, "worker": worker})
             return job
     return None
@@ -124,7 +125,7 @@ def request_cancel(session: Session, principal: Principal, job: Job) -> None:
 
 
 def recover_orphans(
-    session: Session, now: datetime | None = None, *, dead_workers: set[str] = frozenset()
+    session: Session, now: datetime | None = None, *, dead_workers: Collection[str] = frozenset()
 ) -> list[Job]:
     """Running jobs whose worker is gone (named in ``dead_workers``, or silent for longer than
     HEARTBEAT_TIMEOUT): back to the queue while attempts remain, else failed. Says why."""

@@ -64,7 +64,6 @@ class Worker:
         self, plaza: Plaza, endpoint: str, concurrency: int = 1, executor: Executor | None = None
     ) -> None:
         self.plaza = plaza
-        self.endpoint = endpoint
         self.concurrency = max(1, concurrency)
         self.id = f"{socket.gethostname()}:{os.getpid()}"
         self.runs: dict[int, _Run] = {}
@@ -145,7 +144,7 @@ class Worker:
         except CouldNotStart as error:
             with self.plaza.db.write() as session:
                 queue.finish(
-                    session, session.get(Job, job_id), queue.FAILED, f"The job could not start: {error}"
+                    session, session.get_one(Job, job_id), queue.FAILED, f"The job could not start: {error}"
                 )
             return True
         self.runs[job_id] = _Run(job_id)

@@ -92,7 +92,7 @@ class Preprocessing:
 
     @property
     def outputs(self) -> int:
-        return len(self.labels) if self.head == "softmax" else 1
+        return len(self.labels) if self.labels is not None and self.head == "softmax" else 1
 
     def input_spec(self) -> InputSpec:
         if self.tokenizer is None:

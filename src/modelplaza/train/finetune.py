@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:  # imported when a hub model is used: transformers is slow to import
+    from transformers import PreTrainedModel
 
 # (repo_id, revision) -> a local directory holding that model repo's files. The job system
 # downloads through the plaza's HTTP API; tests point at a directory.
@@ -25,7 +28,7 @@ def _quiet_transformers() -> None:
 class HubClassifier(nn.Module):
     """A `transformers` sequence-classification model taking padded token ids, giving logits."""
 
-    def __init__(self, model: nn.Module, pad_id: int) -> None:
+    def __init__(self, model: PreTrainedModel, pad_id: int) -> None:
         super().__init__()
         self.model = model
         self.pad_id = pad_id

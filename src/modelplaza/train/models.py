@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from modelplaza.train.recipe import CNNSpec, MLPSpec, RNNSpec, TransformerSpec
 
@@ -58,6 +58,13 @@ def build_model(config: dict[str, Any]) -> nn.Module:
 def forward_batched(model: nn.Module, features: torch.Tensor, rows: int = 512) -> torch.Tensor:
     """The model's outputs for many rows, computed a slice at a time to bound memory."""
     return torch.cat([model(features[start : start + rows]) for start in range(0, len(features), rows)])
+
+
+def _given(size: int | None, name: str) -> int:
+    """A size that the config of a model over this kind of input must hold."""
+    if size is None:
+        raise ValueError(f"The model config lacks {name!r}")
+    return size
 
 
 def _dense(sizes: list[int], activation: str, dropout: float) -> list[nn.Module]:
@@ -130,10 +137,15 @@ class RNN(nn.Module):
         super().__init__()
         self.pad_id = pad_id
         self.directions = 2 if bidirectional else 1
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=pad_id) if vocab_size else None
+        if vocab_size:
+            features = _given(embedding_dim, "embedding_dim")
+            self.embedding: nn.Embedding | None = nn.Embedding(vocab_size, features, padding_idx=pad_id)
+        else:
+            features = _given(input_size, "input_size")
+            self.embedding = None
         recurrent = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
         self.rnn = recurrent(
-            embedding_dim if vocab_size else input_size,
+            features,
             hidden_size,
             num_layers,
             batch_first=True,
@@ -144,6 +156,7 @@ class RNN(nn.Module):
         self.head = nn.Linear(hidden_size * self.directions, out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sequence: torch.Tensor | PackedSequence
         if self.embedding is not None:
             lengths = (x != self.pad_id).sum(dim=1).clamp(min=1).cpu()
             sequence = pack_padded_sequence(
@@ -171,6 +184,8 @@ class TransformerEncoderClassifier(nn.Module):
     """A transformer encoder (multi-head self-attention, sinusoidal positions) over token ids or
     numeric sequences, mean-pooled over the non-padding positions."""
 
+    positions: torch.Tensor  # a buffer, registered in __init__
+
     def __init__(
         self,
         d_model: int,
@@ -188,7 +203,7 @@ class TransformerEncoderClassifier(nn.Module):
         self.pad_id = pad_id
         self.scale = math.sqrt(d_model)
         self.embedding = nn.Embedding(vocab_size, d_model, padding_idx=pad_id) if vocab_size else None
-        self.project = None if vocab_size else nn.Linear(input_size, d_model)
+        self.project = None if vocab_size else nn.Linear(_given(input_size, "input_size"), d_model)
         self.register_buffer("positions", sinusoidal_positions(max_length, d_model), persistent=False)
         layer = nn.TransformerEncoderLayer(
             d_model, num_heads, dim_feedforward, dropout, batch_first=True, norm_first=True
@@ -204,6 +219,7 @@ class TransformerEncoderClassifier(nn.Module):
             padding &= ~padding.all(dim=1, keepdim=True)  # an empty text attends to its padding
             hidden = self.embedding(x) * self.scale
         else:
+            assert self.project is not None  # built whenever the embedding is not
             padding = None
             hidden = self.project(x.unsqueeze(-1) if x.dim() == 2 else x)
         hidden = self.encoder(hidden + self.positions[: hidden.shape[1]], src_key_padding_mask=padding)

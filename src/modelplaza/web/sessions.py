@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 from fastapi import Request, Response
+from starlette.datastructures import UploadFile
 
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.auth.sessions import SESSION_COOKIE, SESSION_LIFETIME, end_session, start_session
@@ -77,7 +78,7 @@ async def check_csrf(request: Request) -> None:
     if request.method in SAFE_METHODS:
         return
     expected = request.cookies.get(CSRF_COOKIE, "")
-    sent = request.headers.get(CSRF_HEADER)
+    sent: str | UploadFile | None = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):

@@ -7,6 +7,7 @@ to temporary files); its files are copied from there."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -21,6 +22,9 @@ from modelplaza.names import check_path
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 from modelplaza.web.sessions import CSRF_HEADER
+
+if TYPE_CHECKING:  # python-multipart declares it for type checkers only
+    from python_multipart.multipart import MultipartCallbacks
 
 MAX_FILES = 1000
 MAX_FIELD = 64 * 1024
@@ -119,7 +123,7 @@ class _PartParser:
         self.field_value = bytearray()
         self.sink: _FileSink | None = None
 
-    def callbacks(self) -> dict:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self.headers.clear,
             "on_header_field": self.on_header_field,

@@ -224,7 +224,7 @@ def dedup_shard(session: Session, chunk_hex: str) -> bytes | None:
     xorb_key = session.scalar(select(XorbChunk.xorb_hash).where(XorbChunk.chunk_hash == chunk_hex).limit(1))
     if xorb_key is None:
         return None
-    xorb = session.get(Xorb, xorb_key)
+    xorb = session.get_one(Xorb, xorb_key)
     chunks = tuple(
         ShardXorbChunk(hex_to_hash(c.chunk_hash), c.byte_start, c.unpacked_size)
         for c in _xorb_chunks(session, xorb_key)

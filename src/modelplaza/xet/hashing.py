@@ -40,7 +40,7 @@ GLOBAL_DEDUP_MODULUS = 1024
 _HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 
-def _keyed(key: bytes, data: bytes) -> bytes:
+def _keyed(key: bytes, data: bytes | memoryview) -> bytes:
     return blake3.blake3(data, key=key).digest()
 
 
@@ -50,7 +50,7 @@ def _check(h: bytes) -> bytes:
     return bytes(h)
 
 
-def chunk_hash(data: bytes) -> bytes:
+def chunk_hash(data: bytes | memoryview) -> bytes:
     return _keyed(DATA_KEY, data)
 
 

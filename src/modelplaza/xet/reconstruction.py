@@ -107,11 +107,11 @@ def _packed_span(session: Session, xorbs: BlobStore, xorb: str, a: int, b: int) 
             XorbChunk.xorb_hash == xorb, XorbChunk.index.in_((a, b - 1, b))
         )
     )
-    packed = {index: start for index, start in rows}
-    if any(packed.get(i) is None for i in (a, b - 1)):  # a xorb stored before offsets were kept
+    packed = {index: start for index, start in rows if start is not None}
+    if a not in packed or b - 1 not in packed:  # a xorb stored before offsets were kept
         offsets = chunk_byte_offsets(xorbs.read_bytes(xorb))
         return offsets[a], offsets[b]
-    if packed.get(b) is not None:
+    if b in packed:
         return packed[a], packed[b]
     with xorbs.open(xorb) as stream:  # the last chunk: its header gives its stored length
         stream.seek(packed[b - 1])

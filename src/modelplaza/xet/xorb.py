@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import lz4.frame
 
@@ -18,6 +18,8 @@ from modelplaza.xet.hashing import chunk_hash
 
 # Headers are read from whole bodies, from views of the bytes still streaming in, and from buffers.
 ByteView = bytes | bytearray | memoryview
+# A chunk's stored bytes are decoded from a whole body, or from a view of the streaming bytes.
+Stored = TypeVar("Stored", bytes, memoryview)
 
 CHUNK_HEADER_SIZE = 8
 CHUNK_VERSION = 0
@@ -107,7 +109,7 @@ def read_chunk_headers(body: bytes) -> list[ChunkHeader]:
     return headers
 
 
-def _lz4_decompress(stored: bytes, size: int) -> bytes:
+def _lz4_decompress(stored: ByteView, size: int) -> bytes:
     # Bounded so that a forged frame cannot inflate past the size its header declares.
     decompressor = lz4.frame.LZ4FrameDecompressor()
     data = decompressor.decompress(stored, max_length=size + 1)
@@ -130,8 +132,9 @@ def bg4_ungroup(grouped: bytes) -> bytes:
     return bytes(out)
 
 
-def decode_stored(stored: bytes, header: ChunkHeader, index: int = 0) -> bytes:
-    """A chunk's data from its stored bytes (those after its header)."""
+def decode_stored(stored: Stored, header: ChunkHeader, index: int = 0) -> Stored | bytes:
+    """A chunk's data from its stored bytes (those after its header); uncompressed, the
+    stored bytes themselves."""
     if header.scheme is CompressionScheme.NONE:
         return stored
     try:

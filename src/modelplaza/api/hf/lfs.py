@@ -65,12 +65,13 @@ def _batch(request: Request, principal: Principal, target: RepoPath, body: dict)
 def _object_answer(request: Request, session, repo, operation: str, obj: object) -> dict:
     plaza = get_plaza(request)
     oid, size = (obj.get("oid"), obj.get("size")) if isinstance(obj, dict) else (None, None)
-    problem = uploads.check_lfs_object(oid, size, plaza.settings.max_file_size)
-    if problem:
+    try:
+        oid, size = uploads.check_lfs_object(oid, size, plaza.settings.max_file_size)
+    except BadRequest as problem:
         return {
             "oid": str(oid),
             "size": size if isinstance(size, int) else 0,
-            "error": {"code": 422, "message": problem},
+            "error": {"code": 422, "message": problem.message},
         }
     known = uploads.blob_known(session, plaza.contents, oid, size)
     base = public_url(request)
@@ -158,13 +159,14 @@ def download_object(request: Request, link: str) -> Response:
 
 def _verify(request: Request, principal: Principal, target: RepoPath, body: dict) -> Response:
     plaza = get_plaza(request)
-    problem = uploads.check_lfs_object(body.get("oid"), body.get("size"), plaza.settings.max_file_size)
-    if problem:
-        raise BadRequest(f"Cannot verify the object: {problem}")
+    try:
+        oid, size = uploads.check_lfs_object(body.get("oid"), body.get("size"), plaza.settings.max_file_size)
+    except BadRequest as problem:
+        raise BadRequest(f"Cannot verify the object: {problem.message}") from None
     with plaza.db.read() as session:
         repos.get_writable(session, principal, *target.key)
-        if not uploads.blob_known(session, plaza.contents, body.get("oid"), body.get("size")):
-            raise NotFound(f"Object {body.get('oid')} with size {body.get('size')} was not received")
+        if not uploads.blob_known(session, plaza.contents, oid, size):
+            raise NotFound(f"Object {oid} with size {size} was not received")
     return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
 
 

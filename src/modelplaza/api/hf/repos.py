@@ -158,7 +158,7 @@ def list_repos(
         items = []
         for repo in found[:page]:
             sha = refs.resolve(session, repo, None) if full else None
-            snapshot = trees.snapshot(session, sha) if full else None
+            snapshot = trees.snapshot(session, sha) if sha else None
             info = serialize.repo_info(repo, sha, snapshot, blobs=False)
             if not (full or cardData):
                 info.pop("cardData")

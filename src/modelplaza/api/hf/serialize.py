@@ -8,7 +8,7 @@ from modelplaza.db.models import Commit, Ref, Repo
 from modelplaza.http.context import URL_PREFIX, public_url
 from modelplaza.http.shapes import iso
 from modelplaza.hub.gitobj import lfs_pointer
-from modelplaza.hub.trees import Item, Snapshot
+from modelplaza.hub.trees import FileEntry, Item, Snapshot
 
 
 def repo_url(request: Request, repo: Repo) -> str:
@@ -16,7 +16,7 @@ def repo_url(request: Request, repo: Repo) -> str:
 
 
 def repo_info(repo: Repo, sha: str | None, snapshot: Snapshot | None, *, blobs: bool) -> dict:
-    info = {
+    info: dict[str, object] = {
         "_id": str(repo.id),
         "id": repo.repo_id,
         "author": repo.namespace,
@@ -41,8 +41,8 @@ def repo_info(repo: Repo, sha: str | None, snapshot: Snapshot | None, *, blobs: 
     return info
 
 
-def _sibling(path: str, entry, blobs: bool) -> dict:
-    sibling = {"rfilename": path}
+def _sibling(path: str, entry: FileEntry, blobs: bool) -> dict:
+    sibling: dict[str, object] = {"rfilename": path}
     if blobs:
         sibling.update(size=entry.size, blobId=entry.git_oid)
         if entry.lfs:
@@ -50,7 +50,7 @@ def _sibling(path: str, entry, blobs: bool) -> dict:
     return sibling
 
 
-def _lfs(entry, key: str) -> dict:
+def _lfs(entry: FileEntry, key: str) -> dict:
     return {
         key: entry.sha256,
         "size": entry.size,
@@ -60,10 +60,10 @@ def _lfs(entry, key: str) -> dict:
 
 def tree_item(item: Item, xet_hashes: dict[str, str] | None = None) -> dict:
     """``xet_hashes`` (sha256 -> Xet file hash) only when Xet downloads are advertised."""
-    if item.is_dir:
-        return {"type": "directory", "oid": item.oid, "size": 0, "path": item.path}
     entry = item.file
-    result = {"type": "file", "oid": entry.git_oid, "size": entry.size, "path": item.path}
+    if entry is None:
+        return {"type": "directory", "oid": item.oid, "size": 0, "path": item.path}
+    result: dict[str, object] = {"type": "file", "oid": entry.git_oid, "size": entry.size, "path": item.path}
     if entry.lfs:
         result["lfs"] = _lfs(entry, key="oid")
         if xet_hashes and entry.sha256 in xet_hashes:

@@ -6,6 +6,7 @@ form's inside (``lists/body.html``), which is swapped in place while the address
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -85,7 +86,7 @@ class Listing:
             limit=self.limit,
         )
 
-    def url(self, **changes: object) -> str:
+    def url(self, **changes: Any) -> str:
         """This list's address with ``changes``; any change but the page goes back to page 1."""
         target = replace(self, **{"page": 1, **changes})
         params = [(name, getattr(target, name)) for name, _ in FILTERS if getattr(target, name)]
@@ -136,7 +137,9 @@ class FacetGroup:
 
 def _group(name: str, legend: str, counted: list[tuple[str, int]], chosen: tuple[str, ...]) -> FacetGroup:
     shown = {value for value, _ in counted}
-    options = [(value, count, value in chosen) for value, count in counted]
+    options: list[tuple[str, int | None, bool]] = [
+        (value, count, value in chosen) for value, count in counted
+    ]
     options += [(value, None, True) for value in chosen if value and value not in shown]
     return FacetGroup(name, legend, options, multiple=name == "tag")
 

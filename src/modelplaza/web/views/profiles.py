@@ -44,5 +44,14 @@ def profile(request: Request, name: str, tab: str = "repos") -> Response:
                 for kind, label, href in REPO_TYPES
             ]
     can_manage = account.is_org and permissions.allowed(principal, Action.MANAGE_ORG, account.name)
-    context = {"account": account, "related": related, "tab": tab, "sections": sections, "liked": liked}
-    return render(request, "accounts/profile.html", shown=SHOWN, can_manage=can_manage, **context)
+    return render(
+        request,
+        "accounts/profile.html",
+        shown=SHOWN,
+        can_manage=can_manage,
+        account=account,
+        related=related,
+        tab=tab,
+        sections=sections,
+        liked=liked,
+    )
