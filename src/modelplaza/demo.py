@@ -15,6 +15,7 @@ from sqlalchemy import select
 from modelplaza.auth import accounts
 from modelplaza.auth.accounts import principal_for
 from modelplaza.config import Settings
+from modelplaza.db.blobs import register_blob
 from modelplaza.db.models import Job
 from modelplaza.errors import AlreadyExists, RepoNotFound
 from modelplaza.hub import commits, repos
@@ -135,7 +136,7 @@ def _operations(plaza: Plaza, session, files: dict[str, bytes]) -> list[commits.
         data = files[item["path"]]
         if item["uploadMode"] == "lfs":
             info = plaza.blobs.put_bytes(data)
-            commits.register_blob(session, info.sha256, info.size)
+            register_blob(session, info.sha256, info.size)
             entry = commits.lfs_file(session, info.sha256, info.size)
         else:
             entry = commits.regular_file(plaza.blobs, data)

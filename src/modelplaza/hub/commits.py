@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from modelplaza.db.blobs import register_blob
 from modelplaza.db.models import Blob, Commit, Ref, Repo, utcnow
 from modelplaza.errors import BadRequest, CommitConflict
 from modelplaza.hub import cards, refs
@@ -109,16 +109,6 @@ def lfs_file(session: Session, sha256: str, size: int | None) -> FileEntry:
     if size is not None and size != blob.size:
         raise BadRequest(f"LFS object {sha256} has {blob.size} bytes, the commit says {size}")
     return FileEntry(sha256, blob.size, lfs_pointer_oid(sha256, blob.size), lfs=True)
-
-
-def register_blob(session: Session, sha256: str, size: int) -> None:
-    if session.get(Blob, sha256) is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(Blob(sha256=sha256, size=size))
-    except IntegrityError:
-        pass  # A concurrent upload of the same content registered it first.
 
 
 def _apply(tree: TreeEditor, operations: list[Operation], commit: str) -> None:
