@@ -4,6 +4,7 @@ to it in the same transaction, or nothing at all."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -118,7 +119,7 @@ def lfs_file(session: Session, sha256: str, size: int | None) -> FileEntry:
     return FileEntry(sha256, blob.size, lfs_pointer_oid(sha256, blob.size), lfs=True)
 
 
-def _apply(tree: TreeEditor, operations: list[Operation], commit: str) -> None:
+def _apply(tree: TreeEditor, operations: Sequence[Operation], commit: str) -> None:
     for op in operations:
         if isinstance(op, PutFile):
             tree.put(check_path(op.path), op.entry)
@@ -169,7 +170,7 @@ def initial_commit(session: Session, repo: Repo, author: str, gitattributes: Fil
     return commit
 
 
-def _readme_put(operations: list[Operation]) -> PutFile | None:
+def _readme_put(operations: Sequence[Operation]) -> PutFile | None:
     """The operation putting the README.md the commit leaves, if the last one touching it puts it."""
     touching = [op for op in operations if op.path.rstrip("/") == README]
     last = touching[-1] if touching else None
@@ -177,7 +178,7 @@ def _readme_put(operations: list[Operation]) -> PutFile | None:
 
 
 def readme_card(
-    session: Session, contents: Contents, operations: list[Operation]
+    session: Session, contents: Contents, operations: Sequence[Operation]
 ) -> cards.CardMetadata | None:
     """The card of the README.md that ``operations`` put (None if they put none), read and
     parsed before the write transaction: InvalidCardMetadata when its front matter is broken,
@@ -192,7 +193,7 @@ def create_commit(
     session: Session,
     repo: Repo,
     branch: str,
-    operations: list[Operation],
+    operations: Sequence[Operation],
     *,
     title: str,
     message: str = "",
