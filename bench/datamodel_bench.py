@@ -92,14 +92,15 @@ def bench_commit(plaza, results: Results, commits: int) -> str:
     from modelplaza.hub import commits as hub_commits
     from modelplaza.hub import repos
 
+    gitattributes = hub_commits.default_gitattributes(plaza.blobs)
     with plaza.db.write() as session:
         principal = principal_for(session, get_user(session, "bench"), write=True)
-        repo = repos.create_repo(session, plaza.blobs, principal, "model", "bench", "big-tree", private=False)
+        repo = repos.create_repo(
+            session, principal, "model", "bench", "big-tree", private=False, gitattributes=gitattributes
+        )
         paths = [f"folder-{f:03d}/file-{n:03d}.txt" for f in range(FOLDERS) for n in range(FILES_PER_FOLDER)]
         operations = [hub_commits.PutFile(p, synthetic_file(p)) for p in paths]
-        hub_commits.create_commit(
-            session, plaza.contents, repo, "main", operations, title="10,000 files", author="bench"
-        )
+        hub_commits.create_commit(session, repo, "main", operations, title="10,000 files", author="bench")
     results.files = len(paths)
 
     def commit(number: int) -> None:
@@ -108,7 +109,7 @@ def bench_commit(plaza, results: Results, commits: int) -> str:
             repo = repos.get_writable(session, principal, "model", "bench", "big-tree")
             change = hub_commits.PutFile(path, synthetic_file(f"{path} at commit {number}"))
             hub_commits.create_commit(
-                session, plaza.contents, repo, "main", [change], title=f"commit {number}", author="bench"
+                session, repo, "main", [change], title=f"commit {number}", author="bench"
             )
 
     start = time.perf_counter()

@@ -108,7 +108,7 @@ def seed_repos(data_dir: Path, total: int) -> int:
     from modelplaza.auth.accounts import get_user, principal_for
     from modelplaza.config import Settings
     from modelplaza.db.models import Repo
-    from modelplaza.hub import repos
+    from modelplaza.hub import commits, repos
     from modelplaza.plaza import Plaza
 
     plaza = Plaza(Settings(data_dir=data_dir))
@@ -116,11 +116,14 @@ def seed_repos(data_dir: Path, total: int) -> int:
         with plaza.db.read() as session:
             existing = session.scalar(select(func.count()).select_from(Repo))
         names = [f"{WORDS[i % 8]}-{SIZES[i // 8 % 5]}-{i:05d}" for i in range(total - existing)]
+        gitattributes = commits.default_gitattributes(plaza.blobs)
         for first in range(0, len(names), 1000):
             with plaza.db.write() as session:
                 principal = principal_for(session, get_user(session, "bench"), write=True)
                 for name in names[first : first + 1000]:
-                    repos.create_repo(session, plaza.blobs, principal, "model", "bench", name, private=False)
+                    repos.create_repo(
+                        session, principal, "model", "bench", name, private=False, gitattributes=gitattributes
+                    )
         return existing + len(names)
     finally:
         plaza.close()

@@ -132,36 +132,27 @@ def _operations(plaza: Plaza, session, files: dict[str, bytes]) -> list[commits.
     )
     ops = []
     for item in plan:
-        data = files[item["path"]]
-        if item["uploadMode"] == "lfs":
-            info = plaza.blobs.put_bytes(data)
-            commits.register_blob(session, info.sha256, info.size)
-            entry = commits.lfs_file(session, info.sha256, info.size)
-        else:
-            entry = commits.regular_file(plaza.blobs, data)
-        ops.append(commits.PutFile(item["path"], entry))
+        store = commits.stored_lfs_file if item["uploadMode"] == "lfs" else commits.regular_file
+        ops.append(commits.PutFile(item["path"], store(plaza.blobs, files[item["path"]])))
     return ops
 
 
 def _publish(plaza: Plaza, repo_type: str, name: str, files: dict[str, bytes], message: str) -> None:
+    # The files are stored and the card parsed before the write that creates the repo.
+    gitattributes = commits.default_gitattributes(plaza.blobs)
+    with plaza.db.read() as session:
+        operations = _operations(plaza, session, files)
+        card = commits.readme_card(session, plaza.contents, operations)
     with plaza.db.write() as session:
         user = accounts.get_user(session, DEMO_USER)
         principal = principal_for(session, user, write=True)
         try:
             repo = repos.create_repo(
-                session, plaza.blobs, principal, repo_type, DEMO_USER, name, private=False
+                session, principal, repo_type, DEMO_USER, name, private=False, gitattributes=gitattributes
             )
         except AlreadyExists:
             return
-        commits.create_commit(
-            session,
-            plaza.contents,
-            repo,
-            "main",
-            _operations(plaza, session, files),
-            title=message,
-            author=DEMO_USER,
-        )
+        commits.create_commit(session, repo, "main", operations, title=message, author=DEMO_USER, card=card)
     log.info("seeded %s %s/%s", repo_type, DEMO_USER, name)
 
 
@@ -169,10 +160,13 @@ def seed(settings: Settings) -> None:
     plaza = Plaza(settings).migrate()
     token_file = settings.data_dir / "demo-token"
     password_hash = accounts.new_password(DEMO_PASSWORD)
+    token = None
     with plaza.db.write() as session:
         if accounts.find_account(session, DEMO_USER) is None:
             accounts.create_user(session, DEMO_USER, password_hash, is_admin=True)
-            token_file.write_text(accounts.create_token(session, DEMO_USER, "demo", write=True) + "\n")
+            token = accounts.create_token(session, DEMO_USER, "demo", write=True)
+    if token is not None:
+        token_file.write_text(token + "\n")
     folder = _model_folder()
     if folder is not None:
         files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

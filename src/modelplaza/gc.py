@@ -6,12 +6,13 @@ freed only when no reachable commit's tree leads to it. Anything created
 within the grace period is kept whatever it looks like, because an upload in progress has
 stored its bytes but not yet committed them. Stored objects no row records (left by a commit
 that failed, or by a crash before ``remove_files``) are found by listing the stores, and
-uploads never finished by asking the stores to sweep them."""
+uploads never finished by asking the stores to sweep them; both before the write transaction,
+which reads and deletes rows only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -51,11 +52,27 @@ def _reachable_commits(session: Session) -> set[str]:
     return reachable
 
 
-def collect(
-    session: Session, blobs: BlobStore, xorbs: BlobStore, *, grace: timedelta, dry_run: bool
-) -> Report:
+@dataclass(frozen=True)
+class Listing:
+    """What the stores held, listed before the write transaction (so no lock is held while a
+    large store is walked), and how many stale uploads were swept meanwhile."""
+
+    blobs: list[StoredObject]
+    xorbs: list[StoredObject]
+    temp_files: int
+
+
+def list_stores(blobs: BlobStore, xorbs: BlobStore, cutoff: datetime, *, dry_run: bool) -> Listing:
+    """List both stores, and sweep the uploads begun before ``cutoff`` and never finished
+    (``dry_run`` only counts them). Objects stored after this are not listed, so are kept."""
+    temp_files = sum(store.sweep_incomplete(cutoff, dry_run=dry_run) for store in (blobs, xorbs))
+    return Listing(list(blobs.objects()), list(xorbs.objects()), temp_files)
+
+
+def collect(session: Session, listing: Listing, *, cutoff: datetime, dry_run: bool) -> Report:
+    """Delete the rows nothing reachable uses and that are older than ``cutoff``; the report
+    names the stored objects for ``remove_files`` to delete once this has committed."""
     report = Report()
-    cutoff = datetime.now(UTC) - grace
     reachable = _reachable_commits(session)
     commit_trees = dict(session.execute(select(Commit.id, Commit.tree_id)).tuples().all())
     dead_commits = [c for c in commit_trees if c not in reachable]
@@ -78,11 +95,12 @@ def collect(
     report.xorbs, report.xorb_bytes = len(dead_xorbs), sum(x.size for x in dead_xorbs)
     # A file uploaded through Xet has a Blob row but no whole copy: its bytes are the xorbs'.
     report.blobs = len(dead_blobs)
-    report.blob_bytes = sum(b.size for b in dead_blobs if blobs.exists(b.sha256))
+    held = {o.key for o in listing.blobs}
+    report.blob_bytes = sum(b.size for b in dead_blobs if b.sha256 in held)
     report.dead_blobs = [b.sha256 for b in dead_blobs]
     report.dead_xorbs = [x.hash for x in dead_xorbs]
-    _add_unrecorded(report, session, blobs, xorbs, cutoff)
-    report.temp_files = sum(store.sweep_incomplete(cutoff, dry_run=dry_run) for store in (blobs, xorbs))
+    _add_unrecorded(report, session, listing, cutoff)
+    report.temp_files = listing.temp_files
     if dry_run:
         return report
     if dead_commits:
@@ -106,12 +124,10 @@ def remove_files(report: Report, blobs: BlobStore, xorbs: BlobStore) -> None:
         blobs.delete(key)
 
 
-def _add_unrecorded(
-    report: Report, session: Session, blobs: BlobStore, xorbs: BlobStore, cutoff: datetime
-) -> None:
-    """Count the stored objects no row records among what ``remove_files`` deletes."""
-    lost_blobs = _unrecorded(blobs, set(session.scalars(select(Blob.sha256))), cutoff)
-    lost_xorbs = _unrecorded(xorbs, set(session.scalars(select(Xorb.hash))), cutoff)
+def _add_unrecorded(report: Report, session: Session, listing: Listing, cutoff: datetime) -> None:
+    """Count the listed objects no row records among what ``remove_files`` deletes."""
+    lost_blobs = _unrecorded(listing.blobs, set(session.scalars(select(Blob.sha256))), cutoff)
+    lost_xorbs = _unrecorded(listing.xorbs, set(session.scalars(select(Xorb.hash))), cutoff)
     report.unrecorded = len(lost_blobs) + len(lost_xorbs)
     report.blob_bytes += sum(o.size for o in lost_blobs)
     report.xorb_bytes += sum(o.size for o in lost_xorbs)
@@ -119,5 +135,5 @@ def _add_unrecorded(
     report.dead_xorbs += [o.key for o in lost_xorbs]
 
 
-def _unrecorded(store: BlobStore, recorded: set[str], cutoff: datetime) -> list[StoredObject]:
-    return [o for o in store.objects() if o.key not in recorded and o.modified < cutoff]
+def _unrecorded(listed: list[StoredObject], recorded: set[str], cutoff: datetime) -> list[StoredObject]:
+    return [o for o in listed if o.key not in recorded and o.modified < cutoff]

@@ -61,8 +61,11 @@ class InProcessPlaza:
 
     def create_repo(self, who: Principal, repo_id: str, *, private: bool = False) -> None:
         namespace, name = repo_id.split("/")
+        gitattributes = commits.default_gitattributes(self.plaza.blobs)
         with self.plaza.db.write() as session:
-            repos.create_repo(session, self.plaza.blobs, who, "model", namespace, name, private=private)
+            repos.create_repo(
+                session, who, "model", namespace, name, private=private, gitattributes=gitattributes
+            )
 
     def delete_repo(self, who: Principal, repo_id: str) -> None:
         with self.plaza.db.write() as session:
@@ -85,17 +88,20 @@ class InProcessPlaza:
             for path, data in (files or {}).items()
         ]
         operations += [commits.DeletePath(path) for path in delete]
+        with self.plaza.db.read() as session:
+            repos.get_writable(session, who, "model", *repo_id.split("/"))
+            card = commits.readme_card(session, self.plaza.contents, operations)
         with self.plaza.db.write() as session:
             repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
             commit = commits.create_commit(
                 session,
-                self.plaza.contents,
                 repo,
                 branch,
                 operations,
                 title=title,
                 author=who.name or "",
                 parent=parent,
+                card=card,
             )
             return commit.id
 

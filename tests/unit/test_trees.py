@@ -13,12 +13,13 @@ from modelplaza.plaza import Plaza
 @pytest.fixture
 def plaza(tmp_path):
     plaza = Plaza(Settings(data_dir=tmp_path)).migrate()
+    gitattributes = commits.default_gitattributes(plaza.blobs)
     with plaza.db.write() as session:
         session.add(owner := Account(name="alice", kind="user"))
         session.flush()
         session.add(repo := Repo(type="model", namespace="alice", name="tiny", owner_id=owner.id))
         session.flush()
-        commits.initial_commit(session, repo, "alice", plaza.blobs)
+        commits.initial_commit(session, repo, "alice", gitattributes)
     yield plaza
     plaza.close()
 
@@ -26,8 +27,9 @@ def plaza(tmp_path):
 def _commit(plaza, *operations, branch="main"):
     with plaza.db.write() as session:
         repo = session.scalar(select(Repo))
+        card = commits.readme_card(session, plaza.contents, list(operations))
         return commits.create_commit(
-            session, plaza.contents, repo, branch, list(operations), title="change", author="alice"
+            session, repo, branch, list(operations), title="change", author="alice", card=card
         ).id
 
 

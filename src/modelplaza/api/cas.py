@@ -16,6 +16,7 @@ from modelplaza.http.principals import bearer_token
 from modelplaza.http.ranges import parse_range
 from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
+from modelplaza.hub import content
 from modelplaza.xet import cas, reconstruction, tokens
 
 router = api_router("/cas", tags=["xet"])
@@ -94,7 +95,7 @@ def get_reconstruction(request: Request, file_hash: str) -> JSONResponse:
         return f"{cas_url(request)}/v1/xorbs/default/{xorb}?sig={sig}"
 
     with plaza.db.read() as session:
-        xet_file = reconstruction.readable_file(session, grant.repo_id, file_hash)
+        xet_file = content.readable_xet_file(session, grant.repo_id, file_hash)
         byte_range = parse_range(request.headers.get("range"), xet_file.size) if xet_file.size else None
         answer = reconstruction.reconstruction(session, plaza.xorbs, xet_file, byte_range, xorb_url)
     log.info("xet reconstruction of %s (%s) for repo %d", xet_file.file_hash, byte_range, grant.repo_id)

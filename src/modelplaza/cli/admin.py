@@ -94,15 +94,15 @@ def gc(
     ] = 24.0,
 ) -> None:
     """Free commits, files, xorbs and blobs that no branch or tag of any repo reaches."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     from modelplaza import gc as collector
 
     plaza = _plaza()
+    cutoff = datetime.now(UTC) - timedelta(hours=grace_hours)
+    listing = collector.list_stores(plaza.blobs, plaza.xorbs, cutoff, dry_run=dry_run)
     with plaza.db.write() as session:
-        report = collector.collect(
-            session, plaza.blobs, plaza.xorbs, grace=timedelta(hours=grace_hours), dry_run=dry_run
-        )
+        report = collector.collect(session, listing, cutoff=cutoff, dry_run=dry_run)
     if not dry_run:
         collector.remove_files(report, plaza.blobs, plaza.xorbs)
     verb = "would free" if dry_run else "freed"

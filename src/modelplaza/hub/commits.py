@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from modelplaza.db.blobs import register_blob
 from modelplaza.db.models import Blob, Commit, Ref, Repo, utcnow
 from modelplaza.errors import BadRequest, CommitConflict
 from modelplaza.hub import cards, refs
@@ -100,6 +100,13 @@ def regular_file(blobs: BlobStore, data: bytes) -> FileEntry:
     return FileEntry(info.sha256, info.size, blob_oid(data), lfs=False)
 
 
+def stored_lfs_file(blobs: BlobStore, data: bytes) -> FileEntry:
+    """Store content and describe it as an LFS file; as for ``regular_file``, the commit that
+    uses it registers it."""
+    info = blobs.put_bytes(data)
+    return FileEntry(info.sha256, info.size, lfs_pointer_oid(info.sha256, info.size), lfs=True)
+
+
 def lfs_file(session: Session, sha256: object, size: int | None) -> FileEntry:
     """A file whose content was uploaded beforehand (LFS); it must be held already. ``sha256``
     may come straight from a request: it is checked here."""
@@ -111,16 +118,6 @@ def lfs_file(session: Session, sha256: object, size: int | None) -> FileEntry:
     if size is not None and size != blob.size:
         raise BadRequest(f"LFS object {sha256} has {blob.size} bytes, the commit says {size}")
     return FileEntry(sha256, blob.size, lfs_pointer_oid(sha256, blob.size), lfs=True)
-
-
-def register_blob(session: Session, sha256: str, size: int) -> None:
-    if session.get(Blob, sha256) is not None:
-        return
-    try:
-        with session.begin_nested():
-            session.add(Blob(sha256=sha256, size=size))
-    except IntegrityError:
-        pass  # A concurrent upload of the same content registered it first.
 
 
 def _apply(tree: TreeEditor, operations: Sequence[Operation], commit: str) -> None:
@@ -159,8 +156,13 @@ def _write_commit(
     return commit
 
 
-def initial_commit(session: Session, repo: Repo, author: str, blobs: BlobStore) -> Commit:
-    gitattributes = regular_file(blobs, DEFAULT_GITATTRIBUTES)
+def default_gitattributes(blobs: BlobStore) -> FileEntry:
+    """The ``.gitattributes`` every repo starts with, stored: before the write that creates one."""
+    return regular_file(blobs, DEFAULT_GITATTRIBUTES)
+
+
+def initial_commit(session: Session, repo: Repo, author: str, gitattributes: FileEntry) -> Commit:
+    """The first commit of ``repo``: ``gitattributes`` (from ``default_gitattributes``) alone."""
     register_blob(session, gitattributes.sha256, gitattributes.size)
     tree = TreeEditor(session, None)
     tree.put(GITATTRIBUTES, gitattributes)
@@ -169,9 +171,27 @@ def initial_commit(session: Session, repo: Repo, author: str, blobs: BlobStore) 
     return commit
 
 
+def _readme_put(operations: Sequence[Operation]) -> PutFile | None:
+    """The operation putting the README.md the commit leaves, if the last one touching it puts it."""
+    touching = [op for op in operations if op.path.rstrip("/") == README]
+    last = touching[-1] if touching else None
+    return last if isinstance(last, PutFile) else None
+
+
+def readme_card(
+    session: Session, contents: Contents, operations: Sequence[Operation]
+) -> cards.CardMetadata | None:
+    """The card of the README.md that ``operations`` put (None if they put none), read and
+    parsed before the write transaction: InvalidCardMetadata when its front matter is broken,
+    so the commit is refused before any write lock is taken."""
+    put = _readme_put(operations)
+    if put is None:
+        return None
+    return cards.parse_card(contents.read_bytes(session, put.entry.sha256).decode("utf-8", "replace"))
+
+
 def create_commit(
     session: Session,
-    contents: Contents,
     repo: Repo,
     branch: str,
     operations: Sequence[Operation],
@@ -180,9 +200,13 @@ def create_commit(
     message: str = "",
     author: str,
     parent: str | None = None,
+    card: cards.CardMetadata | None = None,
 ) -> Commit:
     """Commit ``operations`` on top of ``branch``. With ``parent``, refuse (CommitConflict) if the
-    branch has moved on since."""
+    branch has moved on since. When the operations put README.md, ``card`` is its card, from
+    ``readme_card`` (or ``cards.parse_card``): this only writes rows, it reads no file."""
+    if card is None and _readme_put(operations) is not None:
+        raise ValueError("The operations put README.md: pass its card, from readme_card")
     if not title.strip():
         raise BadRequest("A commit needs a summary")
     if "\x00" in title + message:
@@ -205,13 +229,10 @@ def create_commit(
     head_commit = session.get_one(Commit, head)
     tree = TreeEditor(session, head_commit.tree_id)
     _apply(tree, operations, head)
-    readme = tree.get(README)
-    if readme is not None and any(isinstance(op, PutFile) and op.path == README for op in operations):
-        card = cards.parse_card(contents.read_bytes(session, readme.sha256).decode("utf-8", "replace"))
-        if branch == refs.DEFAULT_BRANCH:
-            _apply_card(repo, card)
-    elif branch == refs.DEFAULT_BRANCH and readme is None:
+    if branch == refs.DEFAULT_BRANCH and tree.get(README) is None:
         _apply_card(repo, cards.CardMetadata())
+    elif branch == refs.DEFAULT_BRANCH and card is not None:
+        _apply_card(repo, card)
     commit = _write_commit(session, repo, head_commit, tree, title.strip(), message, author, utcnow())
     if not refs.move_branch(session, repo, branch, head, commit.id):
         raise CommitConflict(f"The branch {branch!r} moved on while committing; try again")

@@ -12,8 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import XetFile
+from modelplaza.errors import NotFound
+from modelplaza.hub.trees import repo_holds
 from modelplaza.storage import BlobStore, Delivery, Stream
 from modelplaza.xet import reader
+from modelplaza.xet.cas import parse_hash
+from modelplaza.xet.hashing import hash_to_hex
 
 CHUNK = 4 << 20
 
@@ -84,3 +88,13 @@ class Contents:
 
     def read_bytes(self, session: Session, sha256: str) -> bytes:
         return b"".join(self.read_range(session, sha256, 0, self.size(session, sha256) - 1))
+
+
+def readable_xet_file(session: Session, repo_id: int, file_hex: str) -> XetFile:
+    """The Xet file, if some commit of the repo has it; NotFound otherwise, so that a token
+    for one repo tells nothing about files held only by others."""
+    file_hex = hash_to_hex(parse_hash(file_hex))
+    xet_file = session.get(XetFile, file_hex)
+    if xet_file is None or not repo_holds(session, repo_id, xet_file.sha256):
+        raise NotFound(f"No file with Xet hash {file_hex} in this repository")
+    return xet_file

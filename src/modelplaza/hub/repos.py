@@ -15,8 +15,8 @@ from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Commit, Ref, Repo, RepoTag
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
 from modelplaza.hub.commits import initial_commit
+from modelplaza.hub.trees import FileEntry
 from modelplaza.names import check_name
-from modelplaza.storage import BlobStore
 
 REPO_TYPES = ("model", "dataset")
 
@@ -69,15 +69,16 @@ def get_administrable(
 
 def create_repo(
     session: Session,
-    blobs: BlobStore,
     principal: Principal,
     repo_type: str,
     namespace: str,
     name: str,
     *,
     private: bool,
+    gitattributes: FileEntry,
 ) -> Repo:
-    """A new repo with an initial commit on ``main``; AlreadyExists if the id is taken."""
+    """A new repo with an initial commit on ``main`` holding ``gitattributes`` (stored before
+    the write by ``commits.default_gitattributes``); AlreadyExists if the id is taken."""
     check_name(name, "repo name")
     check_name(namespace, "namespace")
     author = permissions.require(principal, Action.CREATE_REPO, namespace)
@@ -95,7 +96,7 @@ def create_repo(
     repo = Repo(type=repo_type, namespace=namespace, name=name, owner_id=owner.id, private=private)
     session.add(repo)
     session.flush()
-    initial_commit(session, repo, author.name, blobs)
+    initial_commit(session, repo, author.name, gitattributes)
     return repo
 
 

@@ -14,9 +14,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+from modelplaza.db.blobs import register_blob
 from modelplaza.errors import BadRequest, PayloadTooLarge, PlazaError
 from modelplaza.http.threads import in_thread
-from modelplaza.hub.commits import register_blob
 from modelplaza.hub.received import SAMPLE_SIZE, ReceivedFile
 from modelplaza.names import check_path
 from modelplaza.plaza import Plaza

@@ -15,9 +15,9 @@ from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from modelplaza.db.blobs import register_blob
 from modelplaza.db.models import XetFile, Xorb, XorbChunk
 from modelplaza.errors import BadRequest, PayloadTooLarge
-from modelplaza.hub.commits import register_blob
 from modelplaza.storage import BlobStore
 from modelplaza.xet import reader
 from modelplaza.xet.hashing import hash_to_hex, hex_to_hash, xorb_hash

@@ -1,5 +1,6 @@
 """Xet downloads: the CAS reconstruction answer ("which chunks of which xorbs make this file,
-and where to fetch them"), for files a CAS token's repo actually holds."""
+and where to fetch them"), for files a CAS token's repo actually holds (which
+``modelplaza.hub.content.readable_xet_file`` decides)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import XetFile, XorbChunk
-from modelplaza.errors import NotFound, RangeNotSatisfiable
-from modelplaza.hub.trees import repo_holds
+from modelplaza.errors import RangeNotSatisfiable
 from modelplaza.storage import BlobStore
-from modelplaza.xet.cas import parse_hash
-from modelplaza.xet.hashing import hash_to_hex
 from modelplaza.xet.xorb import CHUNK_HEADER_SIZE, chunk_byte_offsets
 
 # Gives the URL a xorb's bytes are fetched from.
 XorbUrl = Callable[[str], str]
-
-
-def readable_file(session: Session, repo_id: int, file_hex: str) -> XetFile:
-    """The Xet file, if some commit of the repo has it; NotFound otherwise, so that a token
-    for one repo tells nothing about files held only by others."""
-    file_hex = hash_to_hex(parse_hash(file_hex))
-    xet_file = session.get(XetFile, file_hex)
-    if xet_file is None or not repo_holds(session, repo_id, xet_file.sha256):
-        raise NotFound(f"No file with Xet hash {file_hex} in this repository")
-    return xet_file
 
 
 def reconstruction(

@@ -148,15 +148,16 @@ def _commit(
     request: Request, principal: Principal, target: RepoPath, branch: str, header: dict, lines: list[bytes]
 ) -> dict:
     plaza = get_plaza(request)
-    # Inline files are stored, and uploaded ones checked, before the write lock is taken.
+    # Inline files are stored, uploaded ones checked and the card parsed before the write lock
+    # is taken.
     with plaza.db.read() as session:
         repos.get_writable(session, principal, *target.key)
         operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
+        card = commits.readme_card(session, plaza.contents, operations)
     with plaza.db.write() as session:
         repo, author = repos.get_writable_by(session, principal, *target.key)
         created = commits.create_commit(
             session,
-            plaza.contents,
             repo,
             branch,
             operations,
@@ -164,6 +165,7 @@ def _commit(
             message=str(header.get("description") or ""),
             author=author.name,
             parent=header.get("parentCommit"),
+            card=card,
         )
         url = serialize.repo_url(request, repo)
     return {

@@ -16,6 +16,7 @@ from modelplaza.api.receive import json_object, receive_blob
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
+from modelplaza.db.blobs import register_blob
 from modelplaza.errors import BadRequest, NotFound
 from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
 from modelplaza.http.principals import get_principal
@@ -23,7 +24,6 @@ from modelplaza.http.rawpath import param
 from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import repos, uploads
-from modelplaza.hub.commits import register_blob
 from modelplaza.plaza import Plaza
 from modelplaza.storage import BlobTooLarge, BlobWriter
 

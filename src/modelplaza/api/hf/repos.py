@@ -16,7 +16,7 @@ from modelplaza.errors import AuthenticationRequired, BadRequest
 from modelplaza.http.context import get_plaza, next_page
 from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
-from modelplaza.hub import refs, repos, trees
+from modelplaza.hub import commits, refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
 
 router = api_router(tags=["repos"])
@@ -54,15 +54,16 @@ def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
     namespace, name = _namespace_and_name(body, principal)
+    gitattributes = commits.default_gitattributes(plaza.blobs)
     with plaza.db.write() as session:
         repo = repos.create_repo(
             session,
-            plaza.blobs,
             principal,
             repo_type,
             namespace,
             name,
             private=bool(_visibility(body)),
+            gitattributes=gitattributes,
         )
         url = serialize.repo_url(request, repo)
     return {"url": url, "name": repo.repo_id, "id": str(repo.id)}

@@ -76,15 +76,16 @@ def create_repo(
     values = {"type": repo_type, "owner": owner, "name": name.strip(), "visibility": visibility}
     plaza = get_plaza(request)
     try:
+        gitattributes = commits.default_gitattributes(plaza.blobs)
         with plaza.db.write() as session:
             repo = repos.create_repo(
                 session,
-                plaza.blobs,
                 page_principal(request),
                 repos.check_repo_type(repo_type),
                 owner,
                 values["name"],
                 private=visibility == "private",
+                gitattributes=gitattributes,
             )
             url, repo_id = repo_url(repo), repo.repo_id
     except PlazaError as exc:
@@ -154,7 +155,8 @@ def _commit_upload(
         raise BadRequest("Choose at least one file to upload")
     title = form.fields.get("title", "").strip()
     title = title or (f"Upload {files[0].path}" if len(files) == 1 else f"Upload {len(files)} files")
-    # Planning reads .gitattributes and small files back into regular ones: before the write lock.
+    # Planning reads .gitattributes and small files back into regular ones, and the card is
+    # parsed: before the write lock.
     with plaza.db.read() as session:
         rp = writable_page(request, session, namespace, name, rev, "tree")
         branch = branch_of(rp)
@@ -167,17 +169,18 @@ def _commit_upload(
             lfs_threshold=plaza.settings.lfs_threshold,
             max_file_size=plaza.settings.max_file_size,
         )
+        card = commits.readme_card(session, plaza.contents, operations)
     with plaza.db.write() as session:
         rp = writable_page(request, session, namespace, name, rev, "tree")
         commit = commits.create_commit(
             session,
-            plaza.contents,
             rp.repo,
             branch,
             operations,
             title=title,
             message=form.fields.get("description", ""),
             author=signed_in(request, CHANGE_NEEDS_LOGIN).name,
+            card=card,
         )
         return rp, commit.id
 
@@ -246,9 +249,10 @@ def commit_card(
     text = text.replace("\r\n", "\n")  # Browsers send a textarea's lines with CRLF.
     plaza = get_plaza(request)
     try:
-        problems = cards.validation_errors(text)
-        if problems:
-            raise cards.InvalidCardMetadata(f"Nothing was committed. {' '.join(problems)}")
+        try:
+            card = cards.parse_card(text)
+        except cards.InvalidCardMetadata as exc:
+            raise cards.InvalidCardMetadata(f"Nothing was committed. {exc.message}") from None
         with plaza.db.read() as session:
             branch_of(writable_page(request, session, namespace, name, rev, "card"))
         # Stored once the visitor may write here, and before the write lock is taken.
@@ -257,7 +261,6 @@ def commit_card(
             rp = writable_page(request, session, namespace, name, rev, "card")
             commits.create_commit(
                 session,
-                plaza.contents,
                 rp.repo,
                 branch_of(rp),
                 [readme],
@@ -265,6 +268,7 @@ def commit_card(
                 message=description,
                 author=signed_in(request, CHANGE_NEEDS_LOGIN).name,
                 parent=parent or None,
+                card=card,
             )
     except PlazaError as exc:
         message = exc.message
@@ -329,7 +333,6 @@ def delete_path(
         item = _existing(session, rp, path)
         commits.create_commit(
             session,
-            plaza.contents,
             rp.repo,
             branch_of(rp),
             [commits.DeletePath(item.path, folder=item.is_dir)],
