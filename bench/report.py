@@ -180,13 +180,17 @@ def write_results(path: Path, r: Results, arguments: str) -> None:
     path.write_text(text + (old[min(starts) :] if starts else ""))
 
 
-def replace_section(path: Path, heading: str, text: str) -> None:
+def replace_section(path: Path, heading: str, text: str, *, before: str | None = None) -> None:
     """Put a section in place of the one under the same ``heading`` (up to the next ``##``
-    heading), or at the end of the file if it has none."""
+    heading); if the file has none, before the ``before`` heading where there is one, else at
+    the end of the file."""
     old = path.read_text() if path.exists() else ""
     if f"\n{heading}\n" in old:  # the heading itself, not a longer one it begins
         head, _, rest = old.partition(f"\n{heading}\n")
         tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
+    elif before and f"\n{before}\n" in old:
+        head, _, rest = old.partition(f"\n{before}\n")
+        tail = f"\n{before}\n{rest}"
     else:
         head, tail = old, ""
     path.write_text(head.rstrip("\n") + "\n\n" + text.strip("\n") + "\n" + tail)

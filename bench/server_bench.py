@@ -33,7 +33,7 @@ from pathlib import Path
 
 import uvicorn_sendfile
 from hub_bench import bench_downloads, make_file, say
-from report import Downloads
+from report import Downloads, replace_section
 from servers import (
     CONCURRENT,
     PlazaProcess,
@@ -254,19 +254,6 @@ def _request_rows(r: Results) -> list[str]:
     return rows
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put the section in place of the one the file has (up to the next ``##`` heading), else
-    before ``## History``, else at the end."""
-    old = path.read_text() if path.exists() else ""
-    if SECTION + "\n" in old:
-        head, _, rest = old.partition(SECTION + "\n")
-        tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
-    else:
-        head, history, tail = old.partition("\n## History")
-        tail = history + tail
-    path.write_text(head.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n" + tail)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="size of the downloaded file")
@@ -281,7 +268,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # Clean up on kill too.
     with Workspace() as ws:
         results = run(args, ws)
-    write_section(args.output, section(results, " ".join(sys.argv[1:])))
+    replace_section(args.output, SECTION, section(results, " ".join(sys.argv[1:])), before="## History")
     say(f"wrote {args.output}")
     return 0
 

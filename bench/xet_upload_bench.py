@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hub_bench import cp_and_sha256sum, make_file, stamp
-from report import UPLOAD_GOAL
+from report import UPLOAD_GOAL, replace_section
 from servers import PlazaProcess, Workspace, host, start_plaza
 
 MiB = 1 << 20
@@ -150,20 +150,6 @@ the same round. One untimed {_size(WARM_UP)} upload through each path comes firs
 """
 
 
-def write_section(path: Path, text: str) -> None:
-    """Put the section in place of the one the file has, up to the next ``##`` heading (so notes
-    under a heading of their own stay), else before ``## History``, else at the end."""
-    old = path.read_text() if path.exists() else ""
-    if SECTION + "\n" in old:
-        head, _, rest = old.partition(SECTION + "\n")
-        end = rest.find("\n## ")
-        tail = rest[end:] if end >= 0 else ""
-    else:
-        head, history, tail = old.partition("\n## History")
-        tail = history + tail
-    path.write_text(head.rstrip("\n") + "\n" + text.rstrip("\n") + "\n" + tail)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=1024, help="size of the uploaded file")
@@ -177,7 +163,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # Clean up on kill too.
     with Workspace() as ws:
         seconds, loads = bench(ws, args.size_mib * MiB, args.rounds)
-    write_section(args.output, section(seconds, loads, args.size_mib * MiB, " ".join(sys.argv[1:])))
+    replace_section(
+        args.output,
+        SECTION.strip(),
+        section(seconds, loads, args.size_mib * MiB, " ".join(sys.argv[1:])),
+        before="## History",
+    )
     say(f"wrote {args.output}")
     return 0
 
