@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, case, delete, false, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from modelplaza.auth import permissions
 from modelplaza.auth.accounts import find_account
@@ -175,16 +175,35 @@ def _tagged(statement: Select, filters: tuple[str, ...]) -> Select:
     return statement
 
 
-def list_repos(session: Session, principal: Principal, query: RepoQuery) -> list[Repo]:
-    """Visible repos matching the query, searched, filtered and paged in SQL."""
+def list_repos(
+    session: Session, principal: Principal, query: RepoQuery, *, with_tags: bool = True
+) -> list[Repo]:
+    """Visible repos matching the query, searched, filtered and paged in SQL. Without
+    ``with_tags`` their tag rows are loaded only if touched: a caller listing many repos reads
+    their tags at once with ``tags_of``, without building an object per tag."""
     if query.sort and query.sort not in SORT_COLUMNS:
         raise BadRequest(f"Unknown sort {query.sort!r}: choose one of {', '.join(SORT_COLUMNS)}")
     statement = _tagged(_filtered(select(Repo), principal, query), query.filters)
+    if not with_tags:
+        statement = statement.options(lazyload(Repo.tag_rows))
     if query.sort:
         column = SORT_COLUMNS[query.sort]
         statement = statement.order_by(column.asc() if query.ascending else column.desc())
     statement = statement.order_by(Repo.id.desc())
     return list(session.scalars(statement.offset(query.offset).limit(query.limit)))
+
+
+def tags_of(session: Session, repo_ids: list[int]) -> dict[int, list[str]]:
+    """Each repo's card tags, in the card's order, in one query."""
+    tags: dict[int, list[str]] = {repo_id: [] for repo_id in repo_ids}
+    rows = session.execute(
+        select(RepoTag.repo_id, RepoTag.tag)
+        .where(RepoTag.repo_id.in_(repo_ids))
+        .order_by(RepoTag.repo_id, RepoTag.position)
+    )
+    for repo_id, tag in rows:
+        tags[repo_id].append(tag)
+    return tags
 
 
 def count_repos(session: Session, principal: Principal, query: RepoQuery) -> int:

@@ -155,12 +155,13 @@ def list_repos(
         limit=page + 1,
     )
     with get_plaza(request).db.read() as session:
-        found = repos.list_repos(session, principal, query)
+        found = repos.list_repos(session, principal, query, with_tags=False)
+        tags = repos.tags_of(session, [repo.id for repo in found[:page]])
         items = []
         for repo in found[:page]:
             sha = refs.resolve(session, repo, None) if full else None
             snapshot = trees.snapshot(session, sha) if sha else None
-            info = serialize.repo_info(repo, sha, snapshot, blobs=False)
+            info = serialize.repo_info(repo, sha, snapshot, blobs=False, tags=tags[repo.id])
             if not (full or cardData):
                 info.pop("cardData")
             items.append(info)

@@ -15,7 +15,10 @@ def repo_url(request: Request, repo: Repo) -> str:
     return f"{public_url(request)}/{URL_PREFIX[repo.type]}{repo.repo_id}"
 
 
-def repo_info(repo: Repo, sha: str | None, snapshot: Snapshot | None, *, blobs: bool) -> dict:
+def repo_info(
+    repo: Repo, sha: str | None, snapshot: Snapshot | None, *, blobs: bool, tags: list[str] | None = None
+) -> dict:
+    """The repo as the HF clients read it; ``tags`` when the caller read them already."""
     info: dict[str, object] = {
         "_id": str(repo.id),
         "id": repo.repo_id,
@@ -28,7 +31,7 @@ def repo_info(repo: Repo, sha: str | None, snapshot: Snapshot | None, *, blobs: 
         "createdAt": iso(repo.created_at),
         "downloads": repo.downloads,
         "likes": repo.likes,
-        "tags": list(repo.tags or []),
+        "tags": list(repo.tags if tags is None else tags),
         "cardData": repo.card_data or {},
     }
     if repo.type == "model":
