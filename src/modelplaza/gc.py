@@ -80,10 +80,11 @@ def collect(session: Session, listing: Listing, *, cutoff: datetime, dry_run: bo
     live_trees, live_blobs = trees.reachable(session, {commit_trees[c] for c in reachable})
     dead_trees = [t for t in session.scalars(select(Tree.id)) if t not in live_trees]
     report.trees = len(dead_trees)
-    dead_files = [
-        f for f in session.scalars(select(XetFile)) if f.sha256 not in live_blobs and f.created_at < cutoff
-    ]
-    live_files = [f for f in session.scalars(select(XetFile)) if f not in dead_files]
+    dead_files: list[XetFile] = []
+    live_files: list[XetFile] = []
+    for xet_file in session.scalars(select(XetFile)):
+        dead = xet_file.sha256 not in live_blobs and xet_file.created_at < cutoff
+        (dead_files if dead else live_files).append(xet_file)
     live_xorbs = {term[0] for f in live_files for term in f.terms}
     dead_xorbs = [
         x for x in session.scalars(select(Xorb)) if x.hash not in live_xorbs and x.created_at < cutoff

@@ -68,8 +68,9 @@ class LocalFile:
     def whole(self) -> bool:
         return self.offset == 0 and self.length == self.size
 
-    def chunks(self, chunk_size: int = 1 << 20) -> Iterator[bytes]:
-        """The bytes, read in pieces as the iterator is consumed."""
+    def chunks(self, chunk_size: int = 4 << 20) -> Iterator[bytes]:
+        """The bytes, read in pieces as the iterator is consumed (the pieces of the streaming
+        path, where the server sends no file itself: as large as ``Contents`` reads)."""
         with open(self.path, "rb") as file:
             file.seek(self.offset)
             remaining = self.length
