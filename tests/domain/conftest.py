@@ -14,10 +14,22 @@ from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.config import Settings
 from modelplaza.db.models import Job
 from modelplaza.hub import commits, refs, repos, trees
-from modelplaza.jobs import queue
+from modelplaza.jobs import queue, worker
 from modelplaza.plaza import Plaza
 
-__all__ = ["ANONYMOUS", "InProcessPlaza"]
+__all__ = ["ANONYMOUS", "InProcessPlaza", "training_spec"]
+
+
+def training_spec(dataset: str, output: str, *, private: bool = False, **model: str) -> dict:
+    """A training job's spec (a parsed recipe) reading ``dataset`` and writing ``output``."""
+    return {
+        "data": {"dataset": dataset, "inputs": "x_*", "label": "y"},
+        "model": model or {"type": "mlp"},
+        "optimizer": {"name": "adam", "lr": 0.01},
+        "loss": "cross_entropy",
+        "training": {"epochs": 1},
+        "output": {"repo": output, "private": private},
+    }
 
 
 @dataclass
@@ -59,17 +71,24 @@ class InProcessPlaza:
 
     # --- repositories ---------------------------------------------------------------------------
 
-    def create_repo(self, who: Principal, repo_id: str, *, private: bool = False) -> None:
+    def create_repo(
+        self, who: Principal, repo_id: str, *, private: bool = False, repo_type: str = "model"
+    ) -> None:
         namespace, name = repo_id.split("/")
         gitattributes = commits.default_gitattributes(self.plaza.blobs)
         with self.plaza.db.write() as session:
             repos.create_repo(
-                session, who, "model", namespace, name, private=private, gitattributes=gitattributes
+                session, who, repo_type, namespace, name, private=private, gitattributes=gitattributes
             )
 
     def delete_repo(self, who: Principal, repo_id: str) -> None:
         with self.plaza.db.write() as session:
             repos.delete_repo(session, repos.get_administrable(session, who, "model", *repo_id.split("/")))
+
+    def set_private(self, who: Principal, repo_id: str, private: bool) -> None:
+        with self.plaza.db.write() as session:
+            repo = repos.get_administrable(session, who, "model", *repo_id.split("/"))
+            repos.update_settings(repo, private=private)
 
     def commit(
         self,
@@ -115,9 +134,11 @@ class InProcessPlaza:
             repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
             refs.create_branch(session, repo, name, starting_point)
 
-    def resolve(self, who: Principal, repo_id: str, revision: str | None = None) -> str:
+    def resolve(
+        self, who: Principal, repo_id: str, revision: str | None = None, *, repo_type: str = "model"
+    ) -> str:
         with self.plaza.db.read() as session:
-            return refs.resolve(session, self._readable(session, who, repo_id), revision)
+            return refs.resolve(session, self._readable(session, who, repo_id, repo_type), revision)
 
     def files(self, who: Principal, repo_id: str, revision: str | None = None) -> dict[str, bytes]:
         """Every file of the repo at ``revision`` and its bytes."""
@@ -128,18 +149,26 @@ class InProcessPlaza:
                 for path, entry in trees.load_files(session, commit).items()
             }
 
+    def running_job(self, who: Principal, spec: dict) -> tuple[int, Principal]:
+        """A job of ``who``'s with ``spec``, claimed by a worker: its id, and the principal its
+        token stands for."""
+        job = self.submit_job(who, spec=spec)
+        assert self.claim("worker") == job
+        return job, self.principal(self.job_token(job))
+
     def visible_repos(self, who: Principal) -> set[str]:
         with self.plaza.db.read() as session:
             return {repo.repo_id for repo in repos.list_repos(session, who, repos.RepoQuery("model"))}
 
-    def _readable(self, session, who: Principal, repo_id: str):
-        return repos.get_readable(session, who, "model", *repo_id.split("/"))
+    def _readable(self, session, who: Principal, repo_id: str, repo_type: str = "model"):
+        return repos.get_readable(session, who, repo_type, *repo_id.split("/"))
 
     # --- jobs -----------------------------------------------------------------------------------
 
-    def submit_job(self, who: Principal, title: str = "a job") -> int:
+    def submit_job(self, who: Principal, title: str = "a job", spec: dict | None = None) -> int:
+        """A training job; its ``spec`` (a recipe as parsed) names the repos its token reaches."""
         with self.plaza.db.write() as session:
-            return queue.submit(session, who, "train", {}, "", title).id
+            return queue.submit(session, who, "train", spec or {}, "", title).id
 
     def claim(self, worker: str) -> int | None:
         with self.plaza.db.write() as session:
@@ -159,8 +188,9 @@ class InProcessPlaza:
             return queue.get_visible(session, who, job_id)
 
     def job_token(self, job_id: int) -> str:
+        """The token a worker starts the job with."""
         with self.plaza.db.read() as session:
-            return job_tokens.issue(self.plaza.signer, session.get(Job, job_id))
+            return worker.job_token(self.plaza.signer, session.get_one(Job, job_id))
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modelplaza.errors import Conflict, Forbidden, InvalidCredentials, NotFound
-from tests.domain.conftest import ANONYMOUS
+from tests.domain.conftest import ANONYMOUS, training_spec
 
 
 @pytest.fixture
@@ -55,12 +55,12 @@ def test_starting_a_job_takes_a_write_token(hub):
 
 
 def test_a_jobs_token_acts_for_its_owner_only_while_it_runs(hub, alice):
-    job = hub.submit_job(alice)
+    job = hub.submit_job(alice, spec=training_spec("alice/digits", "alice/trained"))
     hub.claim("worker")
     token = hub.job_token(job)
     as_job = hub.principal(token)
     assert as_job.name == "alice"
-    hub.create_repo(as_job, "alice/trained")  # a job writes its outputs as its owner
+    hub.create_repo(as_job, "alice/trained")  # a job writes its output as its owner
     with pytest.raises(Forbidden):
         hub.submit_job(as_job)  # but people start jobs, not jobs
     with pytest.raises(Forbidden):

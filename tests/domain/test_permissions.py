@@ -10,9 +10,10 @@ from modelplaza.errors import (
     AuthenticationRequired,
     Forbidden,
     InvalidCredentials,
+    JobNotFound,
     RepoNotFound,
 )
-from tests.domain.conftest import ANONYMOUS
+from tests.domain.conftest import ANONYMOUS, training_spec
 
 
 @pytest.fixture
@@ -85,3 +86,89 @@ def test_a_revoked_token_stops_working(hub):
     hub.revoke_tokens("bob")
     with pytest.raises(InvalidCredentials):
         hub.principal(token)
+
+
+@pytest.fixture
+def alices_plaza(team):
+    """alice's private dataset, private model and public model, and acme's repo she writes."""
+    alice = team.as_user("alice")
+    team.create_repo(alice, "alice/digits", private=True, repo_type="dataset")
+    team.create_repo(alice, "alice/notes", private=True)
+    team.create_repo(alice, "alice/open")
+    team.create_repo(alice, "acme/shared")
+    return team
+
+
+def test_a_jobs_token_reads_what_its_spec_names_and_what_anyone_may(alices_plaza):
+    hub = alices_plaza
+    _, job = hub.running_job(hub.as_user("alice"), training_spec("alice/digits", "alice/trained"))
+    assert hub.resolve(job, "alice/digits", repo_type="dataset")
+    assert hub.resolve(job, "alice/open")  # public: no token needed for it anyway
+    with pytest.raises(RepoNotFound):
+        hub.resolve(job, "alice/notes")  # private and not in the spec: as if it did not exist
+    assert hub.visible_repos(job) == {"alice/open", "acme/shared"}
+
+
+def test_a_jobs_token_creates_and_writes_its_output_repo_only(alices_plaza):
+    hub = alices_plaza
+    _, job = hub.running_job(hub.as_user("alice"), training_spec("alice/digits", "alice/trained"))
+    with pytest.raises(Forbidden, match="makes alice/trained a public repo"):
+        hub.create_repo(job, "alice/trained", private=True)
+    hub.create_repo(job, "alice/trained")
+    hub.commit(job, "alice/trained", {"model.safetensors": b"weights"})
+    hub.branch(job, "alice/trained", "v2")
+    with pytest.raises(Forbidden):
+        hub.create_repo(job, "alice/another")
+    for elsewhere in ("alice/open", "acme/shared"):
+        with pytest.raises(Forbidden, match="writes only to its output repo"):
+            hub.commit(job, elsewhere, {"planted.txt": b"x"})
+    with pytest.raises(RepoNotFound):
+        hub.commit(job, "alice/notes", {"planted.txt": b"x"})
+
+
+def test_a_jobs_token_neither_deletes_nor_changes_settings_even_of_its_output(alices_plaza):
+    hub = alices_plaza
+    alice = hub.as_user("alice")
+    hub.create_repo(alice, "alice/trained", private=True)
+    _, job = hub.running_job(alice, training_spec("alice/digits", "alice/trained", private=True))
+    for repo_id in ("alice/trained", "alice/open"):
+        with pytest.raises(Forbidden, match="cannot delete repos or change their settings"):
+            hub.delete_repo(job, repo_id)
+        with pytest.raises(Forbidden, match="cannot delete repos or change their settings"):
+            hub.set_private(job, repo_id, False)
+    with pytest.raises(RepoNotFound):
+        hub.delete_repo(job, "alice/notes")
+    assert hub.resolve(alice, "alice/trained") and hub.resolve(alice, "alice/open")
+
+
+def test_an_admins_job_is_as_narrow_as_anyone_elses(alices_plaza):
+    hub = alices_plaza
+    _, job = hub.running_job(hub.as_user("root"), training_spec("alice/digits", "root/trained"))
+    assert hub.resolve(job, "alice/digits", repo_type="dataset")
+    with pytest.raises(RepoNotFound):
+        hub.resolve(job, "alice/notes")
+    with pytest.raises(Forbidden):
+        hub.commit(job, "acme/shared", {"planted.txt": b"x"})
+    with pytest.raises(Forbidden):
+        hub.delete_repo(job, "alice/open")
+
+
+def test_a_jobs_token_sees_its_own_job_only(alices_plaza):
+    hub = alices_plaza
+    alice = hub.as_user("alice")
+    own, job = hub.running_job(alice, training_spec("alice/digits", "alice/trained"))
+    other = hub.submit_job(alice, "another job")
+    assert hub.job(job, own).id == own
+    with pytest.raises(JobNotFound):
+        hub.job(job, other)
+    with pytest.raises(JobNotFound):
+        hub.cancel(job, other)
+
+
+def test_a_spec_that_names_nothing_gives_a_token_that_reaches_nothing(alices_plaza):
+    hub = alices_plaza
+    _, job = hub.running_job(hub.as_user("alice"), {})
+    with pytest.raises(RepoNotFound):
+        hub.resolve(job, "alice/digits", repo_type="dataset")
+    with pytest.raises(Forbidden):
+        hub.create_repo(job, "alice/trained")

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from modelplaza.api.plaza import jobs as jobs_api
 from modelplaza.app import create_app
-from modelplaza.auth import accounts, job_tokens
+from modelplaza.auth import accounts
 from modelplaza.config import Settings
 from modelplaza.db.models import Job
-from modelplaza.jobs import queue
+from modelplaza.jobs import queue, worker
 from modelplaza.plaza import Plaza
 
 
@@ -46,7 +46,7 @@ def running_job(plaza: Plaza, owner: str) -> tuple[int, str]:
         principal = accounts.principal_for(session, accounts.get_user(session, owner), write=True)
         job = queue.submit(session, principal, "train", {}, "", "a test job")
         assert queue.claim_next(session, "test-worker").id == job.id
-        return job.id, job_tokens.issue(plaza.signer, job)
+        return job.id, worker.job_token(plaza.signer, job)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -153,8 +153,9 @@ def test_a_job_token_cannot_start_or_stop_jobs(plaza, http):
     submitted = http.post("/api/jobs", json={"kind": "train", "recipe": recipe}, headers=bearer(token))
     assert submitted.status_code == 403
     assert submitted.headers["X-Error-Message"] == "A job's token cannot submit or cancel jobs"
-    for target in (job_id, other_id):
-        assert http.post(f"/api/jobs/{target}/cancel", headers=bearer(token)).status_code == 403
+    assert http.post(f"/api/jobs/{job_id}/cancel", headers=bearer(token)).status_code == 403
+    # Another job of the same owner is not there at all for this job's token.
+    assert http.post(f"/api/jobs/{other_id}/cancel", headers=bearer(token)).status_code == 404
     with plaza.db.read() as session:
         assert [j.state for j in session.query(Job).order_by(Job.id)] == ["running", "running"]
         assert not any(j.cancel_requested for j in session.query(Job))

@@ -483,7 +483,7 @@ def test_the_registry_declares_each_kind_once():
         kinds.get("evaluate")
     assert kinds.register(train) is train  # importing its module again is harmless
     with pytest.raises(ValueError, match="registered twice"):
-        kinds.register(kinds.JobKind("train", train.check, "elsewhere", train.page))
+        kinds.register(kinds.JobKind("train", train.check, train.repos, "elsewhere", train.page))
     page = kinds.page("train")
     assert page.total_epochs({"training": {"epochs": 7}}) == 7
     assert page.scores({"test_accuracy": 0.9, "loss": 0.1}) == {"accuracy": 0.9}

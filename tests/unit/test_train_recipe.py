@@ -6,8 +6,10 @@ import pyarrow as pa
 import pytest
 import yaml
 
+from modelplaza.auth.principal import JobOutput, JobRepos, RepoRef
 from modelplaza.errors import BadRequest
 from modelplaza.train.checks import check_against
+from modelplaza.train.kind import named_repos
 from modelplaza.train.recipe import RecipeError, load_recipe
 from tests.unit.train_helpers import BASE, digits_table, merged, recipe, topic_table
 
@@ -239,3 +241,24 @@ def test_check_against_refuses_shapes_and_types_that_do_not_fit():
     assert data_problems(text_model, digits, 10) == [
         "data.inputs: text preprocessing takes one text column, got 64"
     ]
+
+
+def test_a_recipe_names_the_repos_its_job_reads_and_the_one_it_creates_and_writes():
+    """What a training job's token reaches (``auth.permissions`` holds it to exactly these)."""
+    words = merged(BASE, {"output": {"repo": "alice/private-model", "private": True}})
+    assert named_repos(words) == JobRepos(
+        frozenset({RepoRef("dataset", "alice/data")}),
+        JobOutput(RepoRef("model", "alice/private-model"), create=True, private=True),
+    )
+    text = {"preprocessing": {"text": {"tokenizer": "lab/tokenizer"}}}
+    tokenized = merged(BASE, {"data": text, "model": {"type": "rnn"}})
+    assert named_repos(tokenized).reads == {
+        RepoRef("dataset", "alice/data"),
+        RepoRef("model", "lab/tokenizer"),
+    }
+    fine_tuned = merged(
+        BASE, {"data": {"preprocessing": {"text": {}}}, "model": {"type": "hub", "repo": "lab/bert"}}
+    )
+    assert named_repos(fine_tuned).reads == {RepoRef("dataset", "alice/data"), RepoRef("model", "lab/bert")}
+    # A spec that is not a recipe (a job queued by another version) names nothing.
+    assert named_repos({"data": "?"}) == JobRepos()

@@ -6,17 +6,24 @@ will hook in.
 The rules: a private repo is seen only by its namespace (the user, or the org's members) and
 site admins, and to everyone else it does not exist (404). Writing needs a write credential
 (a read token, and a browser login on the API, may only read) and the write or admin role in
-the repo's namespace; deleting a repo or changing its visibility needs the admin role. A job's
-token acts as the job's owner for repos while the job runs, reports for its own job only, and
-cannot submit or cancel jobs. Jobs are seen by their owner and the site admins."""
+the repo's namespace; deleting a repo or changing its visibility needs the admin role. Jobs are
+seen by their owner and the site admins.
+
+A running job's token has its owner's rights, narrowed to what the job's spec names (its
+``JobScope``): it reads what anyone may read and, of private repos, only those the spec reads
+or writes; it writes only its output repo, and creates it only if its kind says so, with the
+visibility the spec gives; it sees and reports for its own job only. Nothing else: no deleting
+repos or changing their settings, no likes, no organisations, no other jobs, no submitting or
+cancelling. Any code the job runs (a hub model's code, a dependency) holds the token, so the
+token is worth no more than the job needs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Literal, overload
 
-from modelplaza.auth.principal import Authenticated, Principal, Scope
+from modelplaza.auth.principal import Authenticated, JobScope, Principal, Scope
 from modelplaza.db.models import Job, Repo
 from modelplaza.errors import AuthenticationRequired, Forbidden, JobNotFound, PlazaError, RepoNotFound
 
@@ -30,7 +37,7 @@ class Action(Enum):
     WRITE_REPO = "write_repo"  # Repo: commit, upload, branches and tags
     ADMIN_REPO = "admin_repo"  # Repo: delete it, change its visibility
     LIKE_REPO = "like_repo"  # Repo
-    CREATE_REPO = "create_repo"  # namespace name
+    CREATE_REPO = "create_repo"  # namespace name, or the NewRepo about to be created there
     MANAGE_ORG = "manage_org"  # organisation name: add, re-role and remove members
     LIST_JOBS = "list_jobs"  # None: one's own jobs (an admin's: everyone's)
     SUBMIT_JOB = "submit_job"  # None
@@ -39,19 +46,35 @@ class Action(Enum):
     REPORT_JOB = "report_job"  # job id: send its events and result
 
 
+@dataclass(frozen=True)
+class NewRepo:
+    """A repo about to be created: what CREATE_REPO acts on once the name is known."""
+
+    type: str
+    namespace: str
+    name: str
+    private: bool
+
+    @property
+    def repo_id(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
 RepoRead = Literal[Action.READ_REPO]
 RepoChange = Literal[Action.WRITE_REPO, Action.ADMIN_REPO, Action.LIKE_REPO]
 NamespaceAction = Literal[Action.CREATE_REPO, Action.MANAGE_ORG]
 JobsAction = Literal[Action.LIST_JOBS, Action.SUBMIT_JOB]
 JobAction = Literal[Action.READ_JOB, Action.CANCEL_JOB]
 JobReport = Literal[Action.REPORT_JOB]
-Resource = Repo | Job | str | int | None
+Resource = Repo | NewRepo | Job | str | int | None
 
 
 @overload
 def allowed(principal: Principal, action: RepoRead | RepoChange, resource: Repo) -> bool: ...
 @overload
 def allowed(principal: Principal, action: NamespaceAction, resource: str) -> bool: ...
+@overload
+def allowed(principal: Principal, action: Literal[Action.CREATE_REPO], resource: NewRepo) -> bool: ...
 @overload
 def allowed(principal: Principal, action: JobsAction, resource: None = None) -> bool: ...
 @overload
@@ -68,6 +91,10 @@ def require(principal: Principal, action: RepoRead, resource: Repo) -> None: ...
 def require(principal: Principal, action: RepoChange, resource: Repo) -> Authenticated: ...
 @overload
 def require(principal: Principal, action: NamespaceAction, resource: str) -> Authenticated: ...
+@overload
+def require(
+    principal: Principal, action: Literal[Action.CREATE_REPO], resource: NewRepo
+) -> Authenticated: ...
 @overload
 def require(principal: Principal, action: JobsAction, resource: None = None) -> Authenticated: ...
 @overload
@@ -100,6 +127,9 @@ def readable_namespaces(principal: Principal) -> set[str] | None:
     filter); None means all of them."""
     if not isinstance(principal, Authenticated):
         return set()
+    if principal.job is not None:
+        # A job lists what anyone sees: it reads its private inputs by name, not from lists.
+        return set()
     if principal.is_admin:
         return None
     return {principal.name, *principal.org_roles}
@@ -121,6 +151,14 @@ def namespace_role(principal: Principal, namespace: str) -> str | None:
 
 def _denial(principal: Principal, action: Action, resource: Resource) -> PlazaError | None:
     """Why ``principal`` may not do ``action`` on ``resource``, or None when it may."""
+    job = principal.job if isinstance(principal, Authenticated) else None
+    if job is not None and (denial := _beyond_job(job, action, resource)):
+        return denial
+    return _owner_denial(principal, action, resource)
+
+
+def _owner_denial(principal: Principal, action: Action, resource: Resource) -> PlazaError | None:
+    """The rules for people (and the owner's rights a job's token starts from)."""
     match action, resource:
         case Action.READ_REPO, Repo():
             return _read_repo(principal, resource)
@@ -132,16 +170,18 @@ def _denial(principal: Principal, action: Action, resource: Resource) -> PlazaEr
             return _read_repo(principal, resource) or _writer(principal)
         case Action.CREATE_REPO, str():
             return _writer(principal) or _create_in(principal, resource)
+        case Action.CREATE_REPO, NewRepo():
+            return _writer(principal) or _create_in(principal, resource.namespace)
         case Action.MANAGE_ORG, str():
             return _writer(principal) or _manage_org(principal, resource)
         case Action.LIST_JOBS, None:
             return _signed_in(principal, "Authentication required: send a token to see your jobs")
         case Action.SUBMIT_JOB, None:
-            return _person(principal)
+            return _writer(principal)
         case Action.READ_JOB, Job():
             return _read_job(principal, resource)
         case Action.CANCEL_JOB, Job():
-            return _read_job(principal, resource) or _person(principal)
+            return _read_job(principal, resource) or _writer(principal)
         case Action.REPORT_JOB, int():
             return _job_itself(principal, resource)
     raise TypeError(f"{action} does not act on {resource!r}")
@@ -156,16 +196,6 @@ def _writer(principal: Principal) -> PlazaError | None:
         return AuthenticationRequired("Authentication required: send a write token")
     if not principal.can_write:
         return Forbidden("This token is read-only: writing needs a token with the write scope")
-    return None
-
-
-def _person(principal: Principal) -> PlazaError | None:
-    """Jobs are started and stopped by people: a running job's token cannot start more jobs or
-    cancel others."""
-    if denial := _writer(principal):
-        return denial
-    if isinstance(principal, Authenticated) and principal.job_id is not None:
-        return Forbidden("A job's token cannot submit or cancel jobs")
     return None
 
 
@@ -210,6 +240,70 @@ def _read_job(principal: Principal, job: Job) -> PlazaError | None:
 
 def _job_itself(principal: Principal, job_id: int) -> PlazaError | None:
     """Reports come from the job itself: its token, and no other credential, may send them."""
-    if isinstance(principal, Authenticated) and principal.job_id == job_id:
+    if isinstance(principal, Authenticated) and principal.job is not None and principal.job.job_id == job_id:
         return None
     return Forbidden(f"Only job {job_id}'s own token may report for it")
+
+
+# What a job's token may never do, whatever its job: the message each refusal gives.
+_NOT_FOR_JOBS = {
+    Action.ADMIN_REPO: "A job's token cannot delete repos or change their settings",
+    Action.LIKE_REPO: "A job's token cannot like repos",
+    Action.MANAGE_ORG: "A job's token cannot manage organisations",
+    Action.LIST_JOBS: "A job's token sees its own job only",
+    # Jobs are started and stopped by people.
+    Action.SUBMIT_JOB: "A job's token cannot submit or cancel jobs",
+}
+
+
+def _beyond_job(scope: JobScope, action: Action, resource: Resource) -> PlazaError | None:
+    """Why a job's token may not do ``action`` on ``resource`` although its owner might, or
+    None when the job's scope allows it (the owner's rights are checked after)."""
+    match action, resource:
+        case Action.READ_REPO, Repo():
+            return _job_reads(scope, resource)
+        case Action.WRITE_REPO, Repo():
+            return _job_reads(scope, resource) or _job_writes(scope, resource)
+        case Action.ADMIN_REPO | Action.LIKE_REPO, Repo():
+            # A private repo outside the scope stays hidden, as it would be to anyone.
+            return _job_reads(scope, resource) or Forbidden(_NOT_FOR_JOBS[action])
+        case Action.CREATE_REPO, NewRepo():
+            return _job_creates(scope, resource)
+        case Action.CREATE_REPO, str():
+            return Forbidden("A job's token creates no repo but its output repo")
+        case Action.READ_JOB | Action.CANCEL_JOB, Job() if resource.id != scope.job_id:
+            return JobNotFound(f"Job {resource.id} not found")
+        case Action.CANCEL_JOB, Job():
+            return Forbidden(_NOT_FOR_JOBS[Action.SUBMIT_JOB])
+        case Action.MANAGE_ORG, str():
+            return Forbidden(_NOT_FOR_JOBS[action])
+        case Action.LIST_JOBS | Action.SUBMIT_JOB, None:
+            return Forbidden(_NOT_FOR_JOBS[action])
+    # Reading or reporting for its own job (the owner's rules say the rest), or the wrong kind
+    # of resource, for which the owner's rules raise TypeError.
+    return None
+
+
+def _job_reads(scope: JobScope, repo: Repo) -> PlazaError | None:
+    """Public repos as anyone; of private ones, only those the spec reads or writes."""
+    named = [*scope.repos.reads, *([scope.repos.output.repo] if scope.repos.output else [])]
+    if not repo.private or any(ref.names(repo.type, repo.repo_id) for ref in named):
+        return None
+    return hidden_repo(repo.type, repo.namespace, repo.name)
+
+
+def _job_writes(scope: JobScope, repo: Repo) -> PlazaError | None:
+    output = scope.repos.output
+    if output is not None and output.repo.names(repo.type, repo.repo_id):
+        return None
+    return Forbidden(f"A job's token writes only to its output repo, not to {repo.repo_id}")
+
+
+def _job_creates(scope: JobScope, new: NewRepo) -> PlazaError | None:
+    output = scope.repos.output
+    if output is None or not output.create or not output.repo.names(new.type, new.repo_id):
+        return Forbidden(f"A job's token creates no repo but its output repo, not {new.repo_id}")
+    if new.private != output.private:
+        visibility = "private" if output.private else "public"
+        return Forbidden(f"This job's spec makes {new.repo_id} a {visibility} repo")
+    return None

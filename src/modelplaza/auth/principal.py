@@ -18,6 +18,44 @@ class Scope(Enum):
 
 
 @dataclass(frozen=True)
+class RepoRef:
+    """A repo named by type and id ("namespace/name"), whether or not it exists yet."""
+
+    type: str
+    repo_id: str
+
+    def names(self, repo_type: str, repo_id: str) -> bool:
+        # Repo ids match regardless of case, as on the Hub.
+        return self.type == repo_type and self.repo_id.lower() == repo_id.lower()
+
+
+@dataclass(frozen=True)
+class JobOutput:
+    """The repo a job writes; ``create`` lets it create that repo, with the visibility
+    ``private`` says, when it is missing."""
+
+    repo: RepoRef
+    create: bool = False
+    private: bool = False
+
+
+@dataclass(frozen=True)
+class JobRepos:
+    """What a job's spec says it reads and writes, as its kind declares (``jobs.kinds``)."""
+
+    reads: frozenset[RepoRef] = frozenset()
+    output: JobOutput | None = None
+
+
+@dataclass(frozen=True)
+class JobScope:
+    """What a running job's token reaches: its own job, and the repos its spec names."""
+
+    job_id: int
+    repos: JobRepos = JobRepos()
+
+
+@dataclass(frozen=True)
 class Anonymous:
     """A caller without credentials: reads what is public, nothing else."""
 
@@ -36,8 +74,8 @@ class Authenticated:
     token_name: str | None = None
     # Organisation name -> role ("read" | "write" | "admin").
     org_roles: Mapping[str, str] = field(default_factory=dict)
-    # Set for a job's own token: it acts as the job's owner and reports for that job only.
-    job_id: int | None = None
+    # Set for a job's own token: it has the owner's rights within that scope only.
+    job: JobScope | None = None
 
     is_anonymous: ClassVar[bool] = False
 

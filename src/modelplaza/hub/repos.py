@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from modelplaza.auth import permissions
 from modelplaza.auth.accounts import find_account
-from modelplaza.auth.permissions import Action
+from modelplaza.auth.permissions import Action, NewRepo
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Commit, Ref, Repo, RepoTag
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
@@ -81,7 +81,7 @@ def create_repo(
     the write by ``commits.default_gitattributes``); AlreadyExists if the id is taken."""
     check_name(name, "repo name")
     check_name(namespace, "namespace")
-    author = permissions.require(principal, Action.CREATE_REPO, namespace)
+    author = permissions.require(principal, Action.CREATE_REPO, NewRepo(repo_type, namespace, name, private))
     owner = find_account(session, namespace)
     if owner is None:
         raise Forbidden(f"You may not create repos in the namespace {namespace!r}")

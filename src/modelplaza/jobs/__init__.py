@@ -4,7 +4,8 @@ that has an executor (``executors``: a local process per job today) run each job
 runner that a job process executes (``runner``).
 
 A job is a hub client. It reads its inputs and writes its outputs through the plaza's HTTP
-API with a job-scoped bearer token (``tokens``), and reports to the native jobs API:
+API with a bearer token scoped to it (``worker.job_token``: the repos its kind says its spec
+reads and writes, and its own job), and reports to the native jobs API:
 
 - ``GET  /api/jobs/{id}``          the job, with its ``spec``
 - ``POST /api/jobs/{id}/events``   ``{"events": [{"kind": "metrics"|"log", "data": {...}}, ...]}``

@@ -1,6 +1,9 @@
 """The kinds of job the plaza runs, each declared once by a module of its own: its name, how a
 submitted spec is checked, the module its job process runs, and what the job pages show for it.
 
+A kind also declares the repos a spec of its kind reads and the repo it writes (``repos``):
+the job's token reaches those and nothing else (``auth.permissions``).
+
 A kind's module builds a ``JobKind`` and passes it to ``register``; KIND_MODULES names those
 modules, imported on the first look-up. Training (``modelplaza.train.kind``) is the first;
 evaluation, optimisation and pipeline steps are each one more module and one more line there.
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from modelplaza.auth.principal import JobRepos
 from modelplaza.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -39,6 +43,9 @@ class Submission:
 # Reads what the spec names (datasets, repos, rights) and raises a PlazaError saying what does
 # not fit; it runs in a read transaction, before the short write that queues the job.
 Check = Callable[["Session", "Contents", "Principal", str], Submission]
+# The repos a checked spec names: those its job reads, and the one it writes (and whether it
+# may create it). It reads the spec alone; a spec it cannot make sense of names no repo.
+NamedRepos = Callable[[dict[str, Any]], JobRepos]
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,7 @@ class JobPage:
 class JobKind:
     name: str
     check: Check
+    repos: NamedRepos
     runner: str  # the module whose run(context) -> result the job's process calls
     page: JobPage
 
@@ -112,6 +120,13 @@ def page(name: str) -> JobPage:
     longer knows (a job queued by another version of it)."""
     kind = _loaded().get(name)
     return kind.page if kind is not None else UNKNOWN_KIND_PAGE
+
+
+def repos_of(name: str, spec: dict[str, Any]) -> JobRepos:
+    """What a job of kind ``name`` with ``spec`` reads and writes: no repo at all for a kind
+    this plaza no longer knows."""
+    kind = _loaded().get(name)
+    return kind.repos(spec) if kind is not None else JobRepos()
 
 
 def runners() -> dict[str, str]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelplaza.auth import job_tokens
+from modelplaza.auth.signing import Signer
 from modelplaza.config import Settings
 from modelplaza.db.models import Job, JobEvent
 from modelplaza.jobs import kinds, queue
@@ -44,6 +45,19 @@ KILL_WAIT_SECONDS = 10.0
 MAX_LINE = 4000
 # Log lines looked through for the one that says why a job failed.
 ERROR_SEARCH_LINES = 50
+
+
+def job_token(signer: Signer, job: Job) -> str:
+    """The token ``job`` runs with: it reaches the repos its kind says its spec names."""
+    return job_tokens.issue(signer, job, kinds.repos_of(job.kind, job.spec))
+
+
+def claim(plaza: Plaza, worker_id: str) -> tuple[int, str] | None:
+    """The oldest queued job, now running on ``worker_id``, with its token; None when there is
+    none."""
+    with plaza.db.write() as session:
+        job = queue.claim_next(session, worker_id)
+        return None if job is None else (job.id, job_token(plaza.signer, job))
 
 
 @dataclass
@@ -134,11 +148,10 @@ class Worker:
         with self.plaza.db.read() as session:  # an idle poll takes no write lock
             if not queue.has_queued(session):
                 return False
-        with self.plaza.db.write() as session:
-            job = queue.claim_next(session, self.id)
-            if job is None:
-                return False
-            job_id, token = job.id, job_tokens.issue(self.plaza.signer, job)
+        claimed = claim(self.plaza, self.id)
+        if claimed is None:
+            return False
+        job_id, token = claimed
         try:
             self.executor.start(job_id, token)
         except CouldNotStart as error:

@@ -6,8 +6,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from modelplaza.auth.principal import JobOutput, JobRepos, RepoRef
 from modelplaza.jobs.kinds import JobKind, JobPage, ResultLink, register
+from modelplaza.train.recipe import RecipeError, parse_recipe
 from modelplaza.train.submit import check_training
+
+
+def named_repos(spec: dict[str, Any]) -> JobRepos:
+    """A recipe reads its dataset, the hub model it fine-tunes and the hub repo of its
+    tokenizer, and writes its output model repo, which the job creates when it is missing."""
+    try:
+        recipe = parse_recipe(spec)
+    except RecipeError:
+        return JobRepos()
+    reads = {RepoRef("dataset", recipe.data.dataset)}
+    if recipe.model.type == "hub":
+        reads.add(RepoRef("model", recipe.model.repo))
+    text = recipe.data.preprocessing.text
+    if text is not None and text.tokenizer != "word":
+        reads.add(RepoRef("model", text.tokenizer))
+    output = JobOutput(RepoRef("model", recipe.output.repo), create=True, private=recipe.output.private)
+    return JobRepos(frozenset(reads), output)
 
 
 def total_epochs(spec: dict[str, Any]) -> int | None:
@@ -37,6 +56,7 @@ TRAIN = register(
     JobKind(
         name="train",
         check=check_training,
+        repos=named_repos,
         runner="modelplaza.train.job",
         page=JobPage(
             spec_label="Recipe",
