@@ -230,8 +230,8 @@ def test_lfs_upload_is_held_to_its_announced_size(limited, repo_id):
         headers=_auth(limited, "alice"),
     )
     href = batch.json()["objects"][0]["actions"]["upload"]["href"]
-    _json_error(httpx.put(href, content=data + b"more"), 413, "at most 1000 bytes")
-    _json_error(httpx.put(href, content=iter([data, b"more"])), 413, "at most 1000 bytes")
+    _json_error(httpx.put(href, content=data + b"more"), 413, "more than the announced 1000 bytes")
+    _json_error(httpx.put(href, content=iter([data, b"more"])), 413, "more than the announced 1000 bytes")
     assert httpx.put(href, content=data).status_code == 200
 
 

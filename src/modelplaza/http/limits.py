@@ -65,10 +65,11 @@ def limit_of(endpoint: Callable) -> BodyLimit:
     return getattr(endpoint, "body_limit", SMALL_BODY)
 
 
-def tighten(request: Request, size: int, what: str) -> None:
+def tighten(request: Request, size: int, message: str) -> None:
     """Lower this request's limit to ``size`` bytes, which the handler has just learnt (the size
-    an upload link was signed for): refused at once when the declared length is over it."""
-    request.scope[SCOPE_KEY].tighten(size, what)
+    an upload link was signed for), refused with ``message``: at once when the declared length
+    is over it."""
+    request.scope[SCOPE_KEY].tighten(size, message)
 
 
 class LimitedBody:
@@ -92,10 +93,10 @@ class LimitedBody:
             return BodyTooLarge(self.explain(self.limit))
         return None
 
-    def tighten(self, size: int, what: str) -> None:
+    def tighten(self, size: int, message: str) -> None:
         if size < self.limit:
             self.limit = size
-            self.explain = lambda limit: f"{what} may have at most {limit} bytes"
+            self.explain = lambda _: message
         if (refused := self.refusal()) is not None:
             raise refused
 

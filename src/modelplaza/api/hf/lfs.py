@@ -142,7 +142,7 @@ def _link(request: Request, link: str, op: str) -> dict:
 async def upload_object(request: Request, link: str) -> Response:
     """Receives one object's bytes. The link itself is the credential (clients send none here)."""
     payload = _link(request, link, "upload")
-    tighten(request, payload["size"], f"This upload (object {payload['oid']})")
+    tighten(request, payload["size"], f"Upload refused: more than the announced {payload['size']} bytes")
     plaza = get_plaza(request)
     writer = await in_thread(plaza.blobs.writer, max_size=payload["size"])
     try:
