@@ -80,7 +80,7 @@ class LimitedBody:
     ) -> None:
         self._receive, self._send = receive, send
         self.limit = kind.size(settings)
-        self.explain = kind.message
+        self.explain: Callable[[int], str] = kind.message
         self.declared = _content_length(scope)
         self.received = 0
         self.tripped = self.answered = False
