@@ -52,6 +52,7 @@ class PlazaServer:
     env: dict[str, str]
     log: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    pid: int = 0  # of the ``plaza serve`` process; it serves from a process of its own below it
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -123,6 +124,7 @@ def running_plaza(name: str, port: int, command: str = "serve", **settings: str)
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+    server.pid = process.pid
     try:
         _wait_until_up(server, process)
         yield server

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     max_file_size: int = 50 * 1024**3
     # Files larger than this are sent through LFS even when their sample looks like text.
     lfs_threshold: int = 10 * 1024**2
+    # Largest request body of the API's JSON requests and the pages' forms, in bytes; uploads
+    # (commits, LFS objects, xorbs and shards, the upload page) have limits of their own.
+    max_body_size: int = 1024**2
+    # Largest NDJSON commit body, in bytes: its inline files travel in it as base64.
+    max_commit_size: int = 256 * 1024**2
     # Seconds an LFS upload link stays valid.
     upload_link_ttl: int = 24 * 3600
     secret_key: str | None = None

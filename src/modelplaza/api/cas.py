@@ -12,15 +12,20 @@ from modelplaza.api.routing import api_router
 from modelplaza.auth.signing import InvalidSignature
 from modelplaza.errors import InvalidCredentials, NotFound
 from modelplaza.http.context import cas_url, get_plaza
+from modelplaza.http.limits import BodyLimit, takes_body
 from modelplaza.http.principals import bearer_token
 from modelplaza.http.ranges import parse_range
 from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import content
 from modelplaza.xet import cas, reconstruction, tokens
+from modelplaza.xet.xorb import MAX_XORB_SIZE
 
 router = api_router("/cas", tags=["xet"])
 log = logging.getLogger(__name__)
+# The Xet protocol's own sizes: a body over them is refused before it is read.
+XORB_BODY = BodyLimit("A xorb", lambda _: MAX_XORB_SIZE)
+SHARD_BODY = BodyLimit("A shard", lambda _: cas.MAX_SHARD_SIZE)
 
 
 def _grant(request: Request, *, write: bool) -> tokens.CasGrant:
@@ -54,6 +59,7 @@ def _store_xorb(request: Request, upload: cas.XorbUpload) -> bool:
 
 
 @router.post("/v1/xorbs/default/{xorb_hash}")
+@takes_body(XORB_BODY)
 async def upload_xorb(request: Request, xorb_hash: str) -> JSONResponse:
     _grant(request, write=True)
     upload = await in_thread(cas.XorbUpload, get_plaza(request).xorbs, xorb_hash)
@@ -75,6 +81,7 @@ def _register_shard(request: Request, body: bytes) -> list[str]:
 
 
 @router.post("/v1/shards")
+@takes_body(SHARD_BODY)
 async def upload_shard(request: Request) -> JSONResponse:
     _grant(request, write=True)
     body = await request.body()

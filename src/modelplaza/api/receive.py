@@ -1,5 +1,6 @@
-"""Receiving request bodies: a JSON object, or a large body into a blob writer without stalling
-the event loop."""
+"""Receiving request bodies: a JSON object, NDJSON lines as they arrive, or a large body into a
+blob writer without stalling the event loop. Each is held to its route's limit as it streams in
+(``modelplaza.http.limits``)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,24 @@ async def json_object(request: Request) -> dict:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object")
     return body
+
+
+async def ndjson_lines(request: Request) -> AsyncIterator[list[bytes]]:
+    """The body's non-blank lines, a batch each time some arrive whole: memory holds the line
+    being received, never the whole body."""
+    partial: list[bytes] = []
+    async for chunk in request.stream():
+        if b"\n" not in chunk:
+            partial.append(chunk)
+            continue
+        first, *whole, rest = chunk.split(b"\n")
+        lines = [line for line in (b"".join([*partial, first]), *whole) if line.strip()]
+        partial = [rest] if rest else []
+        if lines:
+            yield lines
+    last = b"".join(partial)
+    if last.strip():
+        yield [last]
 
 
 async def receive_blob(request: Request, writer: Sink) -> None:

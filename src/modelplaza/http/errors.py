@@ -18,9 +18,11 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from modelplaza.errors import AlreadyExists, EntryNotFound, PlazaError, RangeNotSatisfiable
-from modelplaza.http.context import URL_PREFIX, public_url
+from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
+from modelplaza.http.limits import LimitedBody, limit_of
 from modelplaza.http.threads import in_thread
 
 log = logging.getLogger("modelplaza")
@@ -83,10 +85,21 @@ def json_error(request: Request, exc: Exception) -> Response:
 
 
 class RenderingRoute(APIRoute):
-    """A route that answers its own errors: each face's route class says how."""
+    """A route that answers its own errors (each face's route class says how) and holds its
+    request's body to the limit its endpoint declares (``modelplaza.http.limits``)."""
 
     def render_error(self, request: Request, exc: Exception) -> Response:
         raise NotImplementedError
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = get_plaza(Request(scope)).settings
+        body = LimitedBody(scope, receive, send, limit_of(self.endpoint), settings)
+        refused = body.refusal()
+        if refused is None:
+            await super().handle(scope, body.receive, body.send)
+            return
+        response = await in_thread(self.render_error, Request(scope, receive), refused)
+        await response(scope, body.receive, body.send)
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

@@ -15,14 +15,16 @@ from starlette.datastructures import UploadFile
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.auth.sessions import SESSION_COOKIE, SESSION_LIFETIME, end_session, start_session
 from modelplaza.db.models import Account
-from modelplaza.errors import Forbidden
+from modelplaza.errors import AuthenticationRequired, Forbidden
 from modelplaza.http.context import get_plaza
 from modelplaza.http.principals import cookie_principal
+from modelplaza.http.threads import in_thread
 
 CSRF_COOKIE = "plaza_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int) -> None:
@@ -74,14 +76,17 @@ def keep_csrf_cookie(request: Request, response: Response) -> None:
 
 
 async def check_csrf(request: Request) -> None:
-    """Refuse an unsafe request that does not repeat this browser's CSRF cookie."""
+    """Refuse an unsafe request that does not repeat this browser's CSRF cookie. A token sent in
+    the body is looked for only when the browser has a cookie to compare it with, and in files
+    (multipart) only from a logged-in visitor: others are refused before their files are read."""
     if request.method in SAFE_METHODS:
         return
     expected = request.cookies.get(CSRF_COOKIE, "")
     sent: str | UploadFile | None = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    content_type = request.headers.get("content-type", "")
+    if expected and sent is None and content_type.startswith(_FORMS):
+        if content_type.startswith("multipart/") and (await in_thread(page_principal, request)).is_anonymous:
+            raise AuthenticationRequired("Log in to upload files.")
         sent = (await request.form()).get(CSRF_FIELD)
     if not expected or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
         raise Forbidden("This form has expired or did not come from this site: reload the page and try again")

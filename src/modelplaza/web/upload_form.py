@@ -16,6 +16,7 @@ from starlette.requests import Request
 
 from modelplaza.db.blobs import register_blob
 from modelplaza.errors import BadRequest, PayloadTooLarge, PlazaError
+from modelplaza.http.limits import BodyLimit, BodyTooLarge
 from modelplaza.http.threads import in_thread
 from modelplaza.hub.received import SAMPLE_SIZE, ReceivedFile
 from modelplaza.names import check_path
@@ -27,6 +28,11 @@ if TYPE_CHECKING:  # python-multipart declares it for type checkers only
     from python_multipart.multipart import MultipartCallbacks
 
 MAX_FILES = 1000
+# One form carries at most a file of the largest size a file may have (its files in all), and
+# its fields; larger uploads go through the API.
+UPLOAD_BODY = BodyLimit(
+    "An upload from the page", lambda s: s.max_file_size + s.max_body_size, "max_file_size"
+)
 MAX_FIELD = 64 * 1024
 BATCH = 4 << 20  # bytes received before they are written, in a worker thread
 COPY_CHUNK = 1 << 20
@@ -199,6 +205,9 @@ async def _stream(request: Request, receiver: _Receiver) -> None:
                 await in_thread(receiver.flush)
         parser.finalize()
         await in_thread(receiver.flush)
+    except BodyTooLarge:
+        await in_thread(receiver.abort)
+        raise  # What is left stays unread: the answer closes the connection.
     except (PlazaError, MultipartParseError) as exc:
         await in_thread(receiver.abort)
         async for _ in body:

@@ -14,16 +14,18 @@ from sqlalchemy.orm import Session
 from modelplaza.api import openapi
 from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.receive import json_object
+from modelplaza.api.receive import json_object, ndjson_lines
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
 from modelplaza.http.context import get_plaza, next_page
+from modelplaza.http.limits import BodyLimit, takes_body
 from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
+from modelplaza.plaza import Plaza
 
 router = api_router(tags=["files"])
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -36,10 +38,21 @@ async def _requested_paths(request: Request) -> list[str]:
     return [p for p in form.getlist("paths") if isinstance(p, str)]
 
 
+def _writable(request: Request, principal: Caller, target: Target) -> RepoPath:
+    """The repo of the URL, once the caller is known to be allowed to write to it."""
+    with get_plaza(request).db.read() as session:
+        repos.get_writable(session, principal, *target.key)
+    return target
+
+
+# The rights are checked before the body is read: dependencies run in the order of the
+# parameters, so a handler names ``WritableTarget`` before its body.
+WritableTarget = Annotated[RepoPath, Depends(_writable)]
 # Request bodies, read on the event loop before the handler runs: handlers taking them stay
 # plain ``def`` functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
 JsonObject = Annotated[dict, Depends(json_object)]
 RequestedPaths = Annotated[list[str], Depends(_requested_paths)]
+COMMIT_BODY = BodyLimit("A commit", lambda s: s.max_commit_size, "max_commit_size")
 
 
 def _planned(entry: object) -> uploads.PlannedFile:
@@ -60,7 +73,9 @@ def _planned(entry: object) -> uploads.PlannedFile:
     response_model=schemas.PreuploadResponse,
     openapi_extra=openapi.body(schemas.PreuploadRequest),
 )
-def preupload(request: Request, principal: Caller, target: Target, revision: str, body: JsonObject) -> dict:
+def preupload(
+    request: Request, principal: Caller, target: WritableTarget, revision: str, body: JsonObject
+) -> dict:
     if not isinstance(body.get("files"), list):
         raise BadRequest("The request needs a 'files' list")
     planned = [_planned(f) for f in body["files"]]
@@ -94,18 +109,26 @@ def _parse_line(line: bytes) -> tuple[str, dict]:
         raise BadRequest('Each line of the commit body must be {"key": ..., "value": ...}') from None
 
 
-def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
+def _path(key: str, value: object) -> str:
     path = value.get("path") if isinstance(value, dict) else None
     if not isinstance(path, str):
         raise BadRequest(f"The {key!r} operation needs a 'path'")
-    if key == "file":
-        try:
-            data = base64.b64decode(value.get("content", ""), validate=True)
-        except (binascii.Error, TypeError):
-            raise BadRequest(f"Invalid base64 content for {path!r}") from None
-        if len(data) > plaza.settings.max_file_size:
-            raise PayloadTooLarge(f"{path} is larger than the limit of {plaza.settings.max_file_size} bytes")
-        return commits.PutFile(check_path(path), commits.regular_file(plaza.blobs, data))
+    return path
+
+
+def _inline_file(value: dict, plaza: Plaza) -> commits.PutFile:
+    path = _path("file", value)
+    try:
+        data = base64.b64decode(value.get("content", ""), validate=True)
+    except (binascii.Error, TypeError):
+        raise BadRequest(f"Invalid base64 content for {path!r}") from None
+    if len(data) > plaza.settings.max_file_size:
+        raise PayloadTooLarge(f"{path} is larger than the limit of {plaza.settings.max_file_size} bytes")
+    return commits.PutFile(check_path(path), commits.regular_file(plaza.blobs, data))
+
+
+def _operation(key: str, value: dict, session: Session) -> commits.Operation:
+    path = _path(key, value)
     if key == "lfsFile":
         if value.get("algo", "sha256") != "sha256":
             raise BadRequest("Only sha256 LFS objects are supported")
@@ -115,6 +138,39 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
     if key in ("deletedFile", "deletedFolder"):
         return commits.DeletePath(path, folder=key == "deletedFolder" or path.endswith("/"))
     raise BadRequest(f"Unknown commit operation {key!r}")
+
+
+class _CommitBody:
+    """A commit's NDJSON lines, taken as they arrive: the header first, then the operations.
+    Inline files are decoded and stored line by line, so the body is never held whole; the
+    other operations wait for the database session of the commit."""
+
+    def __init__(self, plaza: Plaza) -> None:
+        self.plaza = plaza
+        self.header: dict | None = None
+        self.operations: list[commits.Operation | tuple[str, dict]] = []
+
+    def take(self, lines: list[bytes]) -> None:
+        for line in lines:
+            key, value = _parse_line(line)
+            if self.header is None:
+                self.header = _header(key, value)
+            elif key == "file":
+                self.operations.append(_inline_file(value, self.plaza))
+            else:
+                self.operations.append((key, value))
+
+    def resolved(self, session: Session) -> list[commits.Operation]:
+        return [_operation(*op, session) if isinstance(op, tuple) else op for op in self.operations]
+
+
+def _header(key: str, header: object) -> dict:
+    if key != "header" or not isinstance(header, dict):
+        raise BadRequest("The first line of a commit must be its header")
+    parent = header.get("parentCommit")
+    if parent is not None and not isinstance(parent, str):
+        raise BadRequest("The header's 'parentCommit' must be a commit id")
+    return header
 
 
 @router.post(
@@ -128,31 +184,25 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
         }
     },
 )
-async def commit(request: Request, principal: Caller, target: Target, revision: str) -> dict:
+@takes_body(COMMIT_BODY)
+async def commit(request: Request, principal: Caller, target: WritableTarget, revision: str) -> dict:
     branch = _base_revision(request, revision)
-    lines = [line for line in (await request.body()).splitlines() if line.strip()]
-    if not lines:
+    # Decoding, hashing and storing the inline files takes a while: off the event loop, so the
+    # plaza keeps answering other requests meanwhile.
+    body = _CommitBody(get_plaza(request))
+    async for lines in ndjson_lines(request):
+        await in_thread(body.take, lines)
+    if body.header is None:
         raise BadRequest("The commit body is empty")
-    key, header = _parse_line(lines[0])
-    if key != "header" or not isinstance(header, dict):
-        raise BadRequest("The first line of a commit must be its header")
-    parent = header.get("parentCommit")
-    if parent is not None and not isinstance(parent, str):
-        raise BadRequest("The header's 'parentCommit' must be a commit id")
-    # Decoding, hashing and storing the files takes a while: off the event loop, so the plaza
-    # keeps answering other requests meanwhile.
-    return await in_thread(_commit, request, principal, target, branch, header, lines[1:])
+    return await in_thread(_commit, request, principal, target, branch, body)
 
 
-def _commit(
-    request: Request, principal: Principal, target: RepoPath, branch: str, header: dict, lines: list[bytes]
-) -> dict:
+def _commit(request: Request, principal: Principal, target: RepoPath, branch: str, body: _CommitBody) -> dict:
     plaza = get_plaza(request)
-    # Inline files are stored, uploaded ones checked and the card parsed before the write lock
-    # is taken.
+    header = body.header or {}
+    # Uploaded files are checked and the card parsed before the write lock is taken.
     with plaza.db.read() as session:
-        repos.get_writable(session, principal, *target.key)
-        operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
+        operations = body.resolved(session)
         card = commits.readme_card(session, plaza.contents, operations)
     with plaza.db.write() as session:
         repo, author = repos.get_writable_by(session, principal, *target.key)

@@ -19,13 +19,14 @@ from modelplaza.auth.signing import InvalidSignature
 from modelplaza.db.blobs import register_blob
 from modelplaza.errors import BadRequest, NotFound
 from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
+from modelplaza.http.limits import BodyLimit, BodyTooLarge, takes_body, tighten
 from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
 from modelplaza.http.responses import delivery_response
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import repos, uploads
 from modelplaza.plaza import Plaza
-from modelplaza.storage import BlobTooLarge, BlobWriter
+from modelplaza.storage import BlobWriter
 
 router = api_router(tags=["Git LFS"])
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -34,6 +35,8 @@ BATCH_DOC: dict = {
     "response_model": schemas.LfsBatchResponse,
     "openapi_extra": openapi.body(schemas.LfsBatchRequest, LFS_JSON),
 }
+# What any link may upload; each link's own object is held to the size it was signed for.
+OBJECT_BODY = BodyLimit("A file", lambda s: s.max_file_size, "max_file_size")
 VERIFY_DOC: dict = {
     "response_model": schemas.LfsVerifyResponse,
     "openapi_extra": openapi.body(schemas.LfsObject, LFS_JSON),
@@ -100,16 +103,28 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
     }
 
 
+def _check(request: Request, principal: Principal, target: RepoPath, *, write: bool) -> None:
+    """Before the body is read: refuse a caller who may not see the repo (or not write to it)."""
+    check = repos.get_writable if write else repos.get_readable
+    with get_plaza(request).db.read() as session:
+        check(session, principal, *target.key)
+
+
+async def _batch_request(request: Request, principal: Principal, target: RepoPath) -> Response:
+    # Whether the batch uploads (and needs write rights) is in its body: reading it needs the
+    # right to see the repo first.
+    await in_thread(_check, request, principal, target, write=False)
+    return await in_thread(_batch, request, principal, target, await json_object(request))
+
+
 @router.post("/{namespace}/{name_git}/info/lfs/objects/batch", **BATCH_DOC)
 async def batch_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    target = _git_repo(namespace, name_git, "model")
-    return await in_thread(_batch, request, principal, target, await json_object(request))
+    return await _batch_request(request, principal, _git_repo(namespace, name_git, "model"))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/objects/batch", **BATCH_DOC)
 async def batch_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    target = _git_repo(namespace, name_git, "dataset")
-    return await in_thread(_batch, request, principal, target, await json_object(request))
+    return await _batch_request(request, principal, _git_repo(namespace, name_git, "dataset"))
 
 
 def _link(request: Request, link: str, op: str) -> dict:
@@ -123,15 +138,18 @@ def _link(request: Request, link: str, op: str) -> dict:
 
 
 @router.put("/api/lfs/objects/{link}")
+@takes_body(OBJECT_BODY)
 async def upload_object(request: Request, link: str) -> Response:
     """Receives one object's bytes. The link itself is the credential (clients send none here)."""
     payload = _link(request, link, "upload")
+    tighten(request, payload["size"], f"Upload refused: more than the announced {payload['size']} bytes")
     plaza = get_plaza(request)
     writer = await in_thread(plaza.blobs.writer, max_size=payload["size"])
     try:
         await receive_blob(request, writer)
-    except BlobTooLarge:
-        raise BadRequest(f"Upload refused: more than the announced {payload['size']} bytes") from None
+    except BodyTooLarge:  # more than the link's size: refused as the byte too many arrives
+        await in_thread(writer.abort)
+        raise
     except ClientDisconnect:
         await in_thread(writer.abort)
         return Response(status_code=400)
@@ -170,13 +188,16 @@ def _verify(request: Request, principal: Principal, target: RepoPath, body: dict
     return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
 
 
+async def _verify_request(request: Request, principal: Principal, target: RepoPath) -> Response:
+    await in_thread(_check, request, principal, target, write=True)
+    return await in_thread(_verify, request, principal, target, await json_object(request))
+
+
 @router.post("/{namespace}/{name_git}/info/lfs/verify", **VERIFY_DOC)
 async def verify_model(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    target = _git_repo(namespace, name_git, "model")
-    return await in_thread(_verify, request, principal, target, await json_object(request))
+    return await _verify_request(request, principal, _git_repo(namespace, name_git, "model"))
 
 
 @router.post("/datasets/{namespace}/{name_git}/info/lfs/verify", **VERIFY_DOC)
 async def verify_dataset(request: Request, principal: Caller, namespace: str, name_git: str) -> Response:
-    target = _git_repo(namespace, name_git, "dataset")
-    return await in_thread(_verify, request, principal, target, await json_object(request))
+    return await _verify_request(request, principal, _git_repo(namespace, name_git, "dataset"))

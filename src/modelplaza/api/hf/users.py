@@ -13,6 +13,7 @@ from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired
 from modelplaza.http.context import get_plaza
+from modelplaza.http.limits import CARD_BODY, takes_body
 from modelplaza.http.principals import get_principal
 from modelplaza.hub import cards
 
@@ -47,6 +48,7 @@ def whoami(request: Request, principal: Caller) -> dict:
 
 
 @router.post("/api/validate-yaml")
+@takes_body(CARD_BODY)
 def validate_yaml(body: dict = Body(...)) -> Response:
     content = body.get("content")
     if not isinstance(content, str):

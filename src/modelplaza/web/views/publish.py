@@ -17,6 +17,7 @@ from modelplaza.auth import permissions
 from modelplaza.auth.permissions import Action
 from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, PlazaError
 from modelplaza.http.context import get_plaza
+from modelplaza.http.limits import CARD_BODY, takes_body
 from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import cards, commits, received, repos, trees
@@ -28,7 +29,7 @@ from modelplaza.web.repo_pages import RepoPage
 from modelplaza.web.routing import page_router, repo_route, repo_url
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import render
-from modelplaza.web.upload_form import ReceivedForm, receive_form
+from modelplaza.web.upload_form import UPLOAD_BODY, ReceivedForm, receive_form
 from modelplaza.web.views import repo_admin
 
 router = page_router()
@@ -116,6 +117,7 @@ def _wants_json(request: Request) -> bool:
 
 
 @repo_route(router, "/upload/{rev}", ("POST",))
+@takes_body(UPLOAD_BODY)
 async def upload(request: Request, namespace: str, name: str, rev: str) -> Response:
     """Receive the files (streamed into the blob store), then commit them all at once. The
     page's script asks for JSON; a form sent without it gets a redirect."""
@@ -236,6 +238,7 @@ def edit_card(request: Request, namespace: str, name: str, rev: str) -> Response
 
 
 @repo_route(router, "/edit/{rev}/README.md", ("POST",))
+@takes_body(CARD_BODY)
 def commit_card(
     request: Request,
     namespace: str,
@@ -285,6 +288,7 @@ def commit_card(
 
 
 @repo_route(router, "/preview", ("POST",))
+@takes_body(CARD_BODY)
 def preview_card(
     request: Request, namespace: str, name: str, text: FormText = "", rev: FormText = ""
 ) -> Response:
