@@ -243,6 +243,7 @@ def test_sign_up_logs_in_and_bad_input_is_explained(plaza):
             "at least 8 characters": (400, {"name": name, "password": "short"}),
             "reserved for the plaza": (400, {"name": "settings"}),
             "already taken": (409, {"name": "alice"}),
+            "already taken by &#39;alice&#39;": (409, {"name": "ALICE"}),
             "Invalid account name": (400, {"name": "bad name!"}),
         }
         for message, (status, fields) in cases.items():
