@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
+from pydantic import NonNegativeInt
 from pydantic_settings import BaseSettings, SettingsConfigDict, TomlConfigSettingsSource
 
 
@@ -42,6 +43,9 @@ class Settings(BaseSettings):
     # off to run workers elsewhere with `plaza worker`. At most this many jobs run at once.
     embedded_worker: bool = True
     job_concurrency: int = 1
+    # How many reverse proxies in front of the plaza append to X-Forwarded-For; 0: none, the
+    # socket's peer is the client (login throttling counts by client address).
+    proxy_hops: NonNegativeInt = 0
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, *args, **kwargs):

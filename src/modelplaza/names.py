@@ -6,14 +6,18 @@ import re
 
 from modelplaza.errors import InvalidName, InvalidPath
 
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+# Matched whole (``fullmatch``): with ``match`` and ``$``, a name ending in a newline would pass.
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+# A full commit id: a branch or tag of that shape would stand in the way of the commit it names.
+_COMMIT_ID = re.compile(r"[0-9a-fA-F]{40}")
 MAX_PATH_LENGTH = 1024
 
 
 def check_name(name: str, what: str = "name") -> str:
     """Names: 1-96 letters, digits, '-', '_', '.'; they start and end with a letter or digit
-    and contain neither '--' nor '..'."""
-    if not isinstance(name, str) or not _NAME.match(name) or "--" in name or ".." in name:
+    and contain neither '--' nor '..'. Two names that differ only in case are the same
+    account or repo (the accounts and repos modules see to it)."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or "--" in name or ".." in name:
         raise InvalidName(
             f"Invalid {what} {name!r}: use 1-96 letters, digits, '-', '_' or '.', starting and "
             "ending with a letter or digit, without '--' or '..'"
@@ -51,7 +55,9 @@ def check_path(path: str) -> str:
 
 
 def check_ref_name(name: str) -> str:
-    """A branch or tag name, roughly git's rules."""
+    """A branch or tag name, roughly git's rules, and never 40 hex digits: a revision of that
+    shape always names the commit. Shorter hex names (``20240101``, ``cafe123``) are allowed, as
+    git allows them; a short commit id is only looked for when no branch or tag has the name."""
     bad = (
         not name
         or len(name) > 255
@@ -65,4 +71,6 @@ def check_ref_name(name: str) -> str:
     )
     if bad:
         raise InvalidName(f"Invalid branch or tag name {name!r}")
+    if _COMMIT_ID.fullmatch(name):
+        raise InvalidName(f"Invalid branch or tag name {name!r}: it looks like a commit id")
     return name

@@ -12,7 +12,7 @@ import pytest
 from modelplaza.auth import accounts, job_tokens
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.config import Settings
-from modelplaza.db.models import Job
+from modelplaza.db.models import Job, Ref
 from modelplaza.hub import commits, refs, repos, trees
 from modelplaza.jobs import queue, worker
 from modelplaza.plaza import Plaza
@@ -156,9 +156,23 @@ class InProcessPlaza:
         assert self.claim("worker") == job
         return job, self.principal(self.job_token(job))
 
-    def visible_repos(self, who: Principal) -> set[str]:
+    def visible_repos(self, who: Principal, author: str | None = None) -> set[str]:
+        """The ids of the model repos ``who`` sees (in ``author``'s namespace only, if given)."""
+        query = repos.RepoQuery("model", author=author)
         with self.plaza.db.read() as session:
-            return {repo.repo_id for repo in repos.list_repos(session, who, repos.RepoQuery("model"))}
+            return {repo.repo_id for repo in repos.list_repos(session, who, query)}
+
+    def repo_id(self, who: Principal, repo_id: str) -> str:
+        """The id of the repo ``repo_id`` names, as the repo spells it."""
+        with self.plaza.db.read() as session:
+            return self._readable(session, who, repo_id).repo_id
+
+    def old_ref(self, repo_id: str, kind: str, name: str, commit_id: str) -> None:
+        """A branch or tag as a plaza of an older release may hold it: stored as it is, with
+        none of today's checks on its name."""
+        with self.plaza.db.write() as session:
+            repo = repos.get_readable(session, ANONYMOUS, "model", *repo_id.split("/"))
+            session.add(Ref(repo_id=repo.id, kind=kind, name=name, commit_id=commit_id))
 
     def _readable(self, session, who: Principal, repo_id: str, repo_type: str = "model"):
         return repos.get_readable(session, who, repo_type, *repo_id.split("/"))

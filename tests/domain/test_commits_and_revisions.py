@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, RevisionNotFound
+from modelplaza.errors import BadRequest, CommitConflict, EntryNotFound, InvalidName, RevisionNotFound
 
 
 @pytest.fixture
@@ -74,3 +74,35 @@ def test_branches_move_independently(hub, alice, repo):
     assert "idea.txt" not in hub.files(alice, repo, "main")
     with pytest.raises(RevisionNotFound):
         hub.commit(alice, repo, {"x": b"x"}, branch="no-such-branch")
+
+
+def test_a_full_commit_id_always_names_that_commit_whatever_refs_are_called(hub, alice, repo):
+    first = hub.resolve(alice, repo)
+    later = hub.commit(alice, repo, {"a.txt": b"later"})
+    # A plaza from before today's name rules may hold a branch and a tag named like a commit.
+    hub.old_ref(repo, "branch", first, later)
+    hub.old_ref(repo, "tag", first, later)
+    assert hub.resolve(alice, repo, first) == first
+    assert set(hub.files(alice, repo, first)) == {".gitattributes"}
+    # The ref itself is still reachable by its full name.
+    assert hub.resolve(alice, repo, f"refs/heads/{first}") == later
+    assert hub.resolve(alice, repo, f"refs/tags/{first}") == later
+
+
+def test_branches_and_tags_cannot_be_named_like_commit_ids(hub, alice, repo):
+    commit = hub.resolve(alice, repo)
+    for name in (commit, commit.upper(), "0" * 40, f"refs/heads/{commit}"):
+        with pytest.raises(InvalidName, match="looks like a commit id"):
+            hub.branch(alice, repo, name)
+        with pytest.raises(InvalidName, match="looks like a commit id"):
+            hub.tag(alice, repo, name.replace("refs/heads/", "refs/tags/"), "main")
+    assert hub.resolve(alice, repo, commit) == commit
+
+
+def test_a_branch_named_like_a_short_commit_id_wins_over_it_as_in_git(hub, alice, repo):
+    first = hub.resolve(alice, repo)
+    later = hub.commit(alice, repo, {"a.txt": b"later"})
+    hub.branch(alice, repo, first[:8], later)
+    assert hub.resolve(alice, repo, first[:8]) == later
+    assert hub.resolve(alice, repo, first[:9]) == first
+    assert hub.resolve(alice, repo, first) == first

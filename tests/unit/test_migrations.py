@@ -8,13 +8,21 @@ from datetime import UTC, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, inspect, select
+from sqlalchemy import MetaData, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from modelplaza.db.models import Base, Commit, Repo, Tree
 from modelplaza.db.session import Database
+from modelplaza.errors import PlazaError
 from modelplaza.hub import gitobj, trees
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# SQLite cannot reflect the indexes on lower(name): the schema comparison skips them there, and
+# test_the_database_refuses_names_that_differ_only_in_case checks what they do instead.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
+    pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index"),
+]
 
 
 def _postgres_database():
@@ -150,3 +158,66 @@ def test_upgrade_from_0005_converts_trees_tags_and_generations(database):
         assert session.get(Repo, 1).tags == ["tiny", "license:mit"]
         assert session.scalars(select(Tree.id)).all()  # The old file rows are gone, the trees remain.
     assert "tree_entries" not in inspect(database.engine).get_table_names()
+
+
+def _insert(engine, table: str, rows: list[dict]) -> None:
+    tables = MetaData()
+    tables.reflect(engine)
+    with engine.begin() as connection:
+        connection.execute(tables.tables[table].insert(), rows)
+
+
+def _account(id: int, name: str) -> dict:
+    return dict(id=id, name=name, kind="user", fullname="", is_admin=False, created_at=datetime.now(UTC))
+
+
+def _repo(id: int, repo_type: str, repo_id: str) -> dict:
+    namespace, name = repo_id.split("/")
+    now = datetime.now(UTC)
+    return dict(
+        id=id, type=repo_type, namespace=namespace, name=name, owner_id=1, private=False, created_at=now,
+        last_modified=now, downloads=0, likes=0, card_data={}, card_text="",
+    )  # fmt: skip
+
+
+def test_the_database_refuses_names_that_differ_only_in_case(database):
+    database.migrate()
+    _insert(database.engine, "accounts", [_account(1, "alice")])
+    with pytest.raises(IntegrityError):
+        _insert(database.engine, "accounts", [_account(2, "ALICE")])
+    _insert(database.engine, "repos", [_repo(1, "model", "alice/iris"), _repo(2, "dataset", "alice/IRIS")])
+    with pytest.raises(IntegrityError):
+        _insert(database.engine, "repos", [_repo(3, "model", "Alice/Iris")])
+
+
+def test_upgrade_to_0007_stops_before_changing_anything_when_names_differ_only_in_case(database):
+    database.migrate("0006")
+    _insert(database.engine, "accounts", [_account(1, "alice"), _account(2, "Alice"), _account(3, "bob")])
+    _insert(
+        database.engine,
+        "repos",
+        [
+            _repo(1, "model", "alice/iris"),
+            _repo(2, "model", "alice/IRIS"),
+            _repo(3, "dataset", "alice/Iris"),  # Another type: no clash.
+            _repo(4, "model", "bob/x"),
+        ],
+    )
+    with pytest.raises(PlazaError) as refused:
+        database.migrate()
+    message = refused.value.message
+    assert "accounts alice and Alice" in message
+    assert "model repos alice/iris and alice/IRIS" in message
+    assert "bob" not in message and "dataset" not in message
+    assert "Nothing was changed" in message
+    with database.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_heads() == ("0006",)
+    with database.read() as session:
+        assert session.scalars(select(Repo.name).order_by(Repo.id)).all() == ["iris", "IRIS", "Iris", "x"]
+    # Once an operator renames one of each, the upgrade goes through.
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE accounts SET name = 'alice2' WHERE id = 2"))
+        connection.execute(text("UPDATE repos SET name = 'iris2' WHERE id = 2"))
+    database.migrate()
+    with pytest.raises(IntegrityError):
+        _insert(database.engine, "accounts", [_account(5, "ALICE")])

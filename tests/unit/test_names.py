@@ -27,6 +27,9 @@ def test_valid_names_pass(name):
         ("double..dot", "'..'"),
         ("model.git", "'.git'"),
         ("model.GIT", "'.git'"),
+        ("newline\n", "1-96 letters"),
+        ("new\nline", "1-96 letters"),
+        ("\nnewline", "1-96 letters"),
     ],
 )
 def test_invalid_names_are_refused_with_the_reason(name, problem):
@@ -43,7 +46,7 @@ def test_non_string_name_is_refused():
 
 def test_split_repo_id():
     assert split_repo_id("alice/bert") == ("alice", "bert")
-    for bad in ("bert", "a/b/c", "/bert", "alice/", "alice/be rt"):
+    for bad in ("bert", "a/b/c", "/bert", "alice/", "alice/be rt", "alice/bert\n", "alice\n/bert"):
         with pytest.raises(InvalidName):
             split_repo_id(bad)
 
@@ -79,7 +82,11 @@ def test_invalid_paths_are_refused_with_the_reason(path, problem):
     assert caught.value.status == 400
 
 
-@pytest.mark.parametrize("name", ["main", "dev", "feature/x", "v1.0", "release-2"])
+# Hex names shorter than a commit id stay allowed, as in git (dates, words): a branch or tag
+# of that name wins over a short commit id, never over a full one.
+@pytest.mark.parametrize(
+    "name", ["main", "dev", "feature/x", "v1.0", "release-2", "20240101", "cafe123", "a" * 39, "g" * 40]
+)
 def test_valid_ref_names_pass(name):
     assert check_ref_name(name) == name
 
@@ -106,6 +113,9 @@ def test_valid_ref_names_pass(name):
         "a@{1}",
         "tab\there",
         "end.",
+        "main\n",
+        "0123456789abcdef0123456789abcdef01234567",
+        "0123456789ABCDEF0123456789ABCDEF01234567",
     ],
 )
 def test_invalid_ref_names_are_refused(name):

@@ -9,6 +9,7 @@ import time
 from functools import cache
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.passwords import hash_password, verify_password
@@ -50,26 +51,34 @@ RESERVED_NAMES = frozenset(
 )
 
 
+def find_account(session: Session, name: str) -> Account | None:
+    """The account of that name, whatever its case: ``Alice`` finds ``alice`` (the database
+    holds one account per name regardless of case)."""
+    return session.scalar(select(Account).where(func.lower(Account.name) == name.lower()))
+
+
 def get_account(session: Session, name: str) -> Account:
-    account = session.scalar(select(Account).where(Account.name == name))
+    account = find_account(session, name)
     if account is None:
         raise AccountNotFound(f"No user or organisation named {name!r}")
     return account
-
-
-def find_account(session: Session, name: str) -> Account | None:
-    return session.scalar(select(Account).where(Account.name == name))
 
 
 def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
     check_name(name, "account name")
     if name.lower() in RESERVED_NAMES:
         raise BadRequest(f"The name {name!r} is reserved for the plaza's own pages")
-    if find_account(session, name) is not None:
-        raise AlreadyExists(f"The name {name!r} is already taken")
+    existing = find_account(session, name)
+    if existing is not None:
+        same = "" if existing.name == name else f" by {existing.name!r}: names differing only in case are one"
+        raise AlreadyExists(f"The name {name!r} is already taken{same}")
     account = Account(name=name, kind=kind, **fields)
     session.add(account)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Taken at the same moment by another transaction (the unique index on lower(name)).
+        raise AlreadyExists(f"The name {name!r} is already taken") from None
     return account
 
 

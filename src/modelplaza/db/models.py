@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -309,5 +310,15 @@ class XetFile(Base):
 
 
 Index("ix_repos_type_name", Repo.type, Repo.name)
+# Names are one regardless of case: ``Alice`` cannot sign up beside ``alice``, nor ``demo/IRIS``
+# be created beside ``demo/iris``; lookups by lower(...) use these indexes.
+Index("uq_accounts_lower_name", func.lower(Account.name), unique=True)
+Index(
+    "uq_repos_type_lower_namespace_name",
+    Repo.type,
+    func.lower(Repo.namespace),
+    func.lower(Repo.name),
+    unique=True,
+)
 Index("ix_repo_tags_tag", RepoTag.tag, RepoTag.repo_id)
 Index("ix_commits_repo_generation", Commit.repo_id, Commit.generation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import quote
 
 from fastapi import Request
@@ -21,6 +22,23 @@ def public_url(request: Request) -> str:
     if configured:
         return configured.rstrip("/")
     return str(request.base_url).rstrip("/")
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the socket's peer, or behind ``proxy_hops`` proxies the address the
+    farthest of them wrote into X-Forwarded-For (what the entries before it say came from the
+    caller, who can write anything there). An entry that is no address counts as the peer."""
+    peer = request.client.host if request.client else "unknown"
+    hops = get_plaza(request).settings.proxy_hops
+    if not hops:
+        return peer
+    entries = [e.strip() for value in request.headers.getlist("x-forwarded-for") for e in value.split(",")]
+    if len(entries) < hops:
+        return peer
+    try:
+        return str(ipaddress.ip_address(entries[-hops]))
+    except ValueError:
+        return peer
 
 
 def cas_url(request: Request) -> str:

@@ -12,7 +12,8 @@ from modelplaza.db.session import rows_matched
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden, RevisionNotFound
 from modelplaza.names import check_ref_name
 
-_HEX = re.compile(r"^[0-9a-f]{5,40}$")
+_HEX = re.compile(r"[0-9a-f]{5,40}")
+_FULL_ID = 40
 DEFAULT_BRANCH = "main"
 
 
@@ -28,14 +29,21 @@ def get_ref(session: Session, repo: Repo, kind: str, name: str) -> Ref | None:
 
 
 def resolve(session: Session, repo: Repo, revision: str | None) -> str:
-    """The commit id a revision names; RevisionNotFound when it names nothing (or is ambiguous)."""
+    """The commit id a revision names; RevisionNotFound when it names nothing (or is ambiguous).
+    A full commit id of the repo names that commit whatever refs are called (as in git): a
+    pinned revision never moves. Then branches, tags, and last a short commit id."""
     revision = revision or DEFAULT_BRANCH
     kind, name = _strip_prefix(revision)
+    is_hex = kind is None and _HEX.fullmatch(revision) is not None
+    if is_hex and len(revision) == _FULL_ID:
+        commit = session.scalar(select(Commit.id).where(Commit.id == revision, Commit.repo_id == repo.id))
+        if commit is not None:
+            return commit
     for ref_kind in (kind,) if kind else ("branch", "tag"):
         ref = get_ref(session, repo, ref_kind, name)
         if ref is not None:
             return ref.commit_id
-    if kind is None and _HEX.match(revision):
+    if is_hex and len(revision) < _FULL_ID:
         matches = session.scalars(
             select(Commit.id).where(Commit.repo_id == repo.id, Commit.id.like(f"{revision}%")).limit(2)
         ).all()

@@ -12,7 +12,7 @@ from modelplaza.auth import permissions
 from modelplaza.auth.accounts import find_account
 from modelplaza.auth.permissions import Action, NewRepo
 from modelplaza.auth.principal import Authenticated, Principal
-from modelplaza.db.models import Commit, Ref, Repo, RepoTag
+from modelplaza.db.models import Account, Commit, Ref, Repo, RepoTag
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
 from modelplaza.hub.commits import initial_commit
 from modelplaza.hub.trees import FileEntry
@@ -29,8 +29,15 @@ def check_repo_type(repo_type: str | None) -> str:
 
 
 def _lookup(session: Session, repo_type: str, namespace: str, name: str) -> Repo | None:
+    """The repo of that id whatever its case, as on the Hub: ``Demo/Iris`` finds ``demo/iris``
+    (the database holds one repo per type and id regardless of case), and callers answer with
+    the repo's own spelling."""
     return session.scalar(
-        select(Repo).where(Repo.type == repo_type, Repo.namespace == namespace, Repo.name == name)
+        select(Repo).where(
+            Repo.type == repo_type,
+            func.lower(Repo.namespace) == namespace.lower(),
+            func.lower(Repo.name) == name.lower(),
+        )
     )
 
 
@@ -81,8 +88,9 @@ def create_repo(
     the write by ``commits.default_gitattributes``); AlreadyExists if the id is taken."""
     check_name(name, "repo name")
     check_name(namespace, "namespace")
-    author = permissions.require(principal, Action.CREATE_REPO, NewRepo(repo_type, namespace, name, private))
     owner = find_account(session, namespace)
+    namespace = owner.name if owner is not None else namespace
+    author = permissions.require(principal, Action.CREATE_REPO, NewRepo(repo_type, namespace, name, private))
     if owner is None:
         raise Forbidden(f"You may not create repos in the namespace {namespace!r}")
     existing = _lookup(session, repo_type, namespace, name)
@@ -164,7 +172,9 @@ def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Sele
             matches = or_(matches, func.lower(Repo.card_text).like(pattern, escape="\\"))
         statement = statement.where(matches)
     if query.author:
-        statement = statement.where(Repo.namespace == query.author)
+        # The author's own spelling, found regardless of case; repos hold it as their namespace.
+        author = select(Account.name).where(func.lower(Account.name) == query.author.lower())
+        statement = statement.where(Repo.namespace == author.scalar_subquery())
     return statement
 
 

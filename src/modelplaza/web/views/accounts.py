@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from modelplaza.auth.accounts import check_password, create_user, new_password
 from modelplaza.errors import PlazaError
-from modelplaza.http.context import get_plaza
+from modelplaza.http.context import client_address, get_plaza
 from modelplaza.web.forms import PostedForm, form_text, safe_next
 from modelplaza.web.routing import page_router
 from modelplaza.web.sessions import log_in, log_out, page_principal
@@ -24,21 +26,30 @@ def login_page(request: Request, next: str = "/") -> Response:
     return render(request, "accounts/login.html", next=safe_next(next))
 
 
+def _throttled(request: Request, wait: float, target: str, name: str) -> Response:
+    seconds = math.ceil(wait)
+    unit = "second" if seconds == 1 else "seconds"
+    error = f"Too many failed logins from your address: try again in {seconds} {unit}."
+    response = render(request, "accounts/login.html", status=429, next=target, username=name, error=error)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @router.post("/login")
 def login(request: Request, form: PostedForm) -> Response:
     name, target = form_text(form, "username").strip(), safe_next(form_text(form, "next"))
-    plaza = get_plaza(request)
-    wait = plaza.logins.attempt(name)
+    plaza, address = get_plaza(request), client_address(request)
+    wait = plaza.logins.attempt(name, address)
     if wait:
-        error = f"Too many failed logins for this name: try again in {wait // 60 + 1} minutes."
-        return render(request, "accounts/login.html", status=429, next=target, username=name, error=error)
+        return _throttled(request, wait, target, name)
     with plaza.db.read() as session:
         account = check_password(session, name, form_text(form, "password"))
     if account is None:
+        plaza.logins.failed(name, address)
         # The same words whether the name exists or not.
         error = "Incorrect username or password."
         return render(request, "accounts/login.html", status=401, next=target, username=name, error=error)
-    plaza.logins.succeeded(name)
+    plaza.logins.succeeded(name, address)
     response = RedirectResponse(target, status_code=303)
     log_in(request, response, account)
     return response

@@ -116,7 +116,7 @@ def _manager(request: Request, org: str) -> Authenticated:
     """The logged-in admin of ``org``; 404 for no such org, 403 for anyone else."""
     principal = signed_in(request, SETTINGS_NEED_LOGIN)
     with get_plaza(request).db.read() as session:
-        accounts.get_org(session, org)
+        org = accounts.get_org(session, org).name  # as the org spells itself, whatever the URL's case
     return require(principal, Action.MANAGE_ORG, org)
 
 
