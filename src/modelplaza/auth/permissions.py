@@ -8,10 +8,15 @@ site admins, and to everyone else it does not exist (404). Writing needs a write
 (a read token, and a browser login on the API, may only read) and the write or admin role in
 the repo's namespace; deleting a repo or changing its visibility needs the admin role. A job's
 token acts as the job's owner for repos while the job runs, reports for its own job only, and
-cannot submit or cancel jobs. Jobs are seen by their owner and the site admins."""
+cannot submit or cancel jobs. Jobs are seen by their owner and the site admins.
+
+Stored content is shared by every repo that holds it, but knowing its sha256 gives nothing: a
+writer may put content into a repo without sending its bytes only if a repo they may read
+holds it, or its bytes were sent to that very repo (``may_reuse_content``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from enum import Enum
 from typing import Literal, overload
@@ -82,6 +87,18 @@ def require(principal: Principal, action: Action, resource: Resource = None) -> 
     if denial is not None:
         raise denial
     return principal if isinstance(principal, Authenticated) else None
+
+
+def may_reuse_content(
+    principal: Principal, target: Repo, *, received_by_target: bool, holders: Iterable[Repo]
+) -> bool:
+    """Whether ``principal`` may commit stored content into ``target`` without sending its
+    bytes: they may write ``target``, and the bytes were sent to ``target``
+    (``received_by_target``) or one of the ``holders`` (repos holding it) is theirs to read.
+    Otherwise the bytes must be sent, whether or not the content is stored anywhere."""
+    if not allowed(principal, Action.WRITE_REPO, target):
+        return False
+    return received_by_target or any(allowed(principal, Action.READ_REPO, repo) for repo in holders)
 
 
 def browser_on_api(login: Authenticated) -> Authenticated:

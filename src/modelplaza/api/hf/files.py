@@ -17,6 +17,7 @@ from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.receive import json_object
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Repo
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
 from modelplaza.http.context import get_plaza, next_page
 from modelplaza.http.principals import get_principal
@@ -24,6 +25,7 @@ from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.names import check_path
+from modelplaza.plaza import Plaza
 
 router = api_router(tags=["files"])
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -94,7 +96,9 @@ def _parse_line(line: bytes) -> tuple[str, dict]:
         raise BadRequest('Each line of the commit body must be {"key": ..., "value": ...}') from None
 
 
-def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
+def _operation(
+    key: str, value: dict, session: Session, plaza: Plaza, principal: Principal, repo: Repo
+) -> commits.Operation:
     path = value.get("path") if isinstance(value, dict) else None
     if not isinstance(path, str):
         raise BadRequest(f"The {key!r} operation needs a 'path'")
@@ -109,9 +113,10 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
     if key == "lfsFile":
         if value.get("algo", "sha256") != "sha256":
             raise BadRequest("Only sha256 LFS objects are supported")
-        return commits.PutFile(
-            check_path(path), commits.lfs_file(session, value.get("oid"), value.get("size"))
+        entry = uploads.committable_lfs_file(
+            session, plaza.contents, principal, repo, value.get("oid"), value.get("size")
         )
+        return commits.PutFile(check_path(path), entry)
     if key in ("deletedFile", "deletedFolder"):
         return commits.DeletePath(path, folder=key == "deletedFolder" or path.endswith("/"))
     raise BadRequest(f"Unknown commit operation {key!r}")
@@ -151,8 +156,8 @@ def _commit(
     # Inline files are stored, uploaded ones checked and the card parsed before the write lock
     # is taken.
     with plaza.db.read() as session:
-        repos.get_writable(session, principal, *target.key)
-        operations = [_operation(*_parse_line(line), session, plaza) for line in lines]
+        repo = repos.get_writable(session, principal, *target.key)
+        operations = [_operation(*_parse_line(line), session, plaza, principal, repo) for line in lines]
         card = commits.readme_card(session, plaza.contents, operations)
     with plaza.db.write() as session:
         repo, author = repos.get_writable_by(session, principal, *target.key)
