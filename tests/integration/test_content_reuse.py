@@ -97,24 +97,25 @@ def _refusal(response: httpx.Response, oid: str) -> tuple[int, str]:
     return response.status_code, response.headers.get("X-Error-Message", "").replace(oid, "<oid>")
 
 
-def _uploaded_privately(plaza, tmp_path_factory, *, xet: bool) -> bytes:
+def _uploaded_privately(plaza, folder: Path, *, xet: bool) -> bytes:
+    """New random bytes, uploaded over Xet or LFS into a private repo of alice's."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(constants, "HF_HUB_DISABLE_XET", not xet)
         data = _random_bytes(3 * MB if xet else 300_000)
-        _private_file(plaza, tmp_path_factory.mktemp("secret"), data)
+        _private_file(plaza, folder, data)
     return data
 
 
 @pytest.fixture(scope="module")
 def lfs_secret(plaza, tmp_path_factory) -> bytes:
     """The bytes of a file in alice's private repo, uploaded over LFS."""
-    return _uploaded_privately(plaza, tmp_path_factory, xet=False)
+    return _uploaded_privately(plaza, tmp_path_factory.mktemp("lfs"), xet=False)
 
 
 @pytest.fixture(scope="module")
 def xet_secret(plaza, tmp_path_factory) -> bytes:
     """The bytes of a file in alice's private repo, uploaded over Xet."""
-    return _uploaded_privately(plaza, tmp_path_factory, xet=True)
+    return _uploaded_privately(plaza, tmp_path_factory.mktemp("xet"), xet=True)
 
 
 @pytest.fixture(params=["lfs", "xet"])
@@ -179,15 +180,18 @@ def requests_sent() -> Iterator[list[tuple[str, str]]]:
 # --- over LFS --------------------------------------------------------------------------------
 
 
-def test_lfs_sending_the_bytes_of_a_file_stored_elsewhere_works(plaza, no_xet, tmp_path, requests_sent):
-    data = _random_bytes(300_000)
-    _private_file(plaza, tmp_path, data)
+@pytest.mark.parametrize("stored_over", ["lfs", "xet"])
+def test_lfs_sending_the_bytes_of_a_file_stored_elsewhere_works(
+    plaza, tmp_path, requests_sent, monkeypatch, stored_over
+):
+    data = _uploaded_privately(plaza, tmp_path, xet=stored_over == "xet")
     requests_sent.clear()
+    monkeypatch.setattr(constants, "HF_HUB_DISABLE_XET", True)  # bob sends over LFS, however alice did
     bob_repo, bob = _own_repo(plaza, "bob"), _client(plaza, "bob")
     blobs = stored_bytes(plaza, "blobs")
     bob.upload_file(path_or_fileobj=data, path_in_repo="mine.bin", repo_id=bob_repo)
     assert any(method == "PUT" and "/api/lfs/objects/" in path for method, path in requests_sent)
-    assert stored_bytes(plaza, "blobs") == blobs  # checked, then dropped: stored once
+    assert stored_bytes(plaza, "blobs") == blobs  # checked, then dropped: stored once, either way
     path = hf_hub_download(bob_repo, "mine.bin", token=bob.token, cache_dir=tmp_path / "bob")
     assert Path(path).read_bytes() == data
 

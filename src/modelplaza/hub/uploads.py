@@ -18,7 +18,7 @@ from modelplaza.hub import commits, repos
 from modelplaza.hub.commits import GITATTRIBUTES
 from modelplaza.hub.content import Contents
 from modelplaza.hub.trees import FileEntry, Snapshot, repo_holds
-from modelplaza.storage import BlobInfo, BlobMismatch, BlobTooLarge
+from modelplaza.storage import BlobInfo, BlobMismatch, BlobTooLarge, BlobWriter
 
 
 @dataclass(frozen=True)
@@ -144,10 +144,14 @@ def check_lfs_object(oid: object, size: object, max_file_size: int) -> tuple[str
     return oid, size
 
 
-def seal_upload(writer, sha256: str, size: int) -> BlobInfo:
+def seal_upload(writer: BlobWriter, sha256: str, size: int, *, as_chunks: bool) -> BlobInfo:
     """Keep an uploaded object, whose bytes must hash to the sha256 and size it was announced
-    with. It fsyncs: call it before the write transaction that registers the blob."""
+    with; only check them if the content is held ``as_chunks`` already (Xet), so that it is
+    stored once (a store keeps one copy of a whole blob itself). It fsyncs: call it before the
+    write transaction that registers it."""
     try:
+        if as_chunks:
+            return writer.check(expected_sha256=sha256, expected_size=size)
         return writer.finish(expected_sha256=sha256, expected_size=size)
     except BlobMismatch as exc:
         raise BadRequest(f"Upload refused: {exc}") from None

@@ -147,7 +147,10 @@ async def upload_object(request: Request, link: str) -> Response:
 
 
 def _seal(plaza: Plaza, writer: BlobWriter, payload: dict) -> None:
-    info = uploads.seal_upload(writer, payload["oid"], payload["size"])  # It fsyncs: before the write.
+    with plaza.db.read() as session:
+        as_chunks = plaza.contents.held_as_chunks_only(session, payload["oid"])
+    # It fsyncs: before the write.
+    info = uploads.seal_upload(writer, payload["oid"], payload["size"], as_chunks=as_chunks)
     with plaza.db.write() as session:
         uploads.register_upload(session, payload["repo"], info)
 
