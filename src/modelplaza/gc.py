@@ -4,10 +4,10 @@ Reachable means: a commit some branch or tag of an existing repo leads to, the d
 its tree and the files they hold. Trees are shared between commits and repos, so a tree is
 freed only when no reachable commit's tree leads to it. Anything created
 within the grace period is kept whatever it looks like, because an upload in progress has
-stored its bytes but not yet committed them. Stored objects no row records (left by a commit
-that failed, or by a crash before ``remove_files``) are found by listing the stores, and
-uploads never finished by asking the stores to sweep them; both before the write transaction,
-which reads and deletes rows only."""
+stored its bytes but not yet committed them; so is content sent to a repo within it, even
+content stored long before (the records of content sent earlier are dropped). Stored objects no row records (left by a commit that failed, or by a crash before
+``remove_files``) are found by listing the stores, and uploads never finished by asking the
+stores to sweep them; both before the write transaction, which reads and deletes rows only."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from modelplaza.db.models import Blob, Commit, Ref, Tree, XetFile, Xorb
+from modelplaza.db.models import Blob, Commit, ReceivedContent, Ref, Tree, XetFile, Xorb
 from modelplaza.hub import trees
 from modelplaza.storage import BlobStore, StoredObject
 
@@ -78,6 +78,10 @@ def collect(session: Session, listing: Listing, *, cutoff: datetime, dry_run: bo
     dead_commits = [c for c in commit_trees if c not in reachable]
     report.commits = len(dead_commits)
     live_trees, live_blobs = trees.reachable(session, {commit_trees[c] for c in reachable})
+    # Content sent to a repo lately may be committed soon: kept like an upload in progress.
+    live_blobs |= set(
+        session.scalars(select(ReceivedContent.sha256).where(ReceivedContent.received_at >= cutoff))
+    )
     dead_trees = [t for t in session.scalars(select(Tree.id)) if t not in live_trees]
     report.trees = len(dead_trees)
     dead_files: list[XetFile] = []
@@ -104,6 +108,8 @@ def collect(session: Session, listing: Listing, *, cutoff: datetime, dry_run: bo
     report.temp_files = listing.temp_files
     if dry_run:
         return report
+    # Older records let nothing be committed that their repos' writers could not send again.
+    session.execute(delete(ReceivedContent).where(ReceivedContent.received_at < cutoff))
     if dead_commits:
         session.execute(delete(Commit).where(Commit.id.in_(dead_commits)))
     trees.delete_trees(session, dead_trees)

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from modelplaza import gc
 from modelplaza.auth import accounts, job_tokens
 from modelplaza.auth.principal import ANONYMOUS, Principal
 from modelplaza.config import Settings
-from modelplaza.db.models import Job, Ref
-from modelplaza.hub import commits, refs, repos, trees
+from modelplaza.db.models import Blob, Job, ReceivedContent, Ref
+from modelplaza.hub import commits, refs, repos, trees, uploads
 from modelplaza.jobs import queue, worker
 from modelplaza.plaza import Plaza
 
@@ -109,6 +112,49 @@ class InProcessPlaza:
         operations += [commits.DeletePath(path) for path in delete]
         with self.plaza.db.read() as session:
             repos.get_writable(session, who, "model", *repo_id.split("/"))
+        return self._commit(who, repo_id, operations, branch=branch, parent=parent, title=title)
+
+    def commit_by_oid(
+        self, who: Principal, repo_id: str, path: str, sha256: str, size: int | None = None
+    ) -> str:
+        """Commit, as the API's ``lfsFile`` operation does, content named only by its sha256."""
+        with self.plaza.db.read() as session:
+            repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
+            entry = uploads.committable_lfs_file(session, self.plaza.contents, who, repo, sha256, size)
+        return self._commit(who, repo_id, [commits.PutFile(path, entry)], title=f"add {path}")
+
+    def send_bytes(self, who: Principal, repo_id: str, data: bytes) -> str:
+        """Send content to a repo ahead of a commit, as an LFS upload does; its sha256."""
+        with self.plaza.db.read() as session:
+            repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
+        info = self.plaza.blobs.put_bytes(data)
+        with self.plaza.db.write() as session:
+            uploads.register_upload(session, repo.id, info)
+        return info.sha256
+
+    def may_skip_upload(self, who: Principal, repo_id: str, sha256: str, size: int) -> bool:
+        """Whether the LFS batch would let ``who`` skip sending this content to the repo."""
+        with self.plaza.db.read() as session:
+            repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
+            return uploads.may_reuse(session, self.plaza.contents, who, repo, sha256, size)
+
+    def make_private(self, who: Principal, repo_id: str) -> None:
+        with self.plaza.db.write() as session:
+            repos.update_settings(
+                repos.get_administrable(session, who, "model", *repo_id.split("/")), private=True
+            )
+
+    def _commit(
+        self,
+        who: Principal,
+        repo_id: str,
+        operations: list[commits.Operation],
+        *,
+        branch: str = "main",
+        parent: str | None = None,
+        title: str,
+    ) -> str:
+        with self.plaza.db.read() as session:
             card = commits.readme_card(session, self.plaza.contents, operations)
         with self.plaza.db.write() as session:
             repo = repos.get_writable(session, who, "model", *repo_id.split("/"))
@@ -176,6 +222,29 @@ class InProcessPlaza:
 
     def _readable(self, session, who: Principal, repo_id: str, repo_type: str = "model"):
         return repos.get_readable(session, who, repo_type, *repo_id.split("/"))
+
+    # --- garbage collection -----------------------------------------------------------------
+
+    def collect_garbage(self, grace: timedelta) -> None:
+        """What ``plaza admin gc --grace-hours`` does, keeping anything younger than ``grace``."""
+        cutoff = datetime.now(UTC) - grace
+        listing = gc.list_stores(self.plaza.blobs, self.plaza.xorbs, cutoff, dry_run=False)
+        with self.plaza.db.write() as session:
+            report = gc.collect(session, listing, cutoff=cutoff, dry_run=False)
+        gc.remove_files(report, self.plaza.blobs, self.plaza.xorbs)
+
+    def stored(self, sha256: str) -> bool:
+        return self.plaza.blobs.exists(sha256)
+
+    def backdate(self, sha256: str, by: timedelta, *, received: bool = False) -> None:
+        """Make the content look stored ``by`` ago (with ``received``: sent to repos ``by`` ago)."""
+        with self.plaza.db.write() as session:
+            if received:
+                rows = session.scalars(select(ReceivedContent).where(ReceivedContent.sha256 == sha256))
+                for row in rows:
+                    row.received_at -= by
+            else:
+                session.get_one(Blob, sha256).created_at -= by
 
     # --- jobs -----------------------------------------------------------------------------------
 

@@ -70,6 +70,19 @@ def test_size_mismatch_keeps_nothing(store):
     assert nothing_kept(store)
 
 
+def test_check_verifies_the_bytes_and_keeps_nothing(store):
+    writer = store.writer()
+    writer.write(DATA)
+    info = writer.check(expected_sha256=sha(DATA), expected_size=len(DATA))
+    assert info.sha256 == sha(DATA) and info.size == len(DATA)
+    assert nothing_kept(store)
+    wrong = store.writer()
+    wrong.write(b"actual content")
+    with pytest.raises(BlobMismatch, match="sha256"):
+        wrong.check(expected_sha256=sha(b"other content"), expected_size=14)
+    assert nothing_kept(store)
+
+
 def test_too_large_is_refused_and_nothing_kept(store):
     writer = store.writer(max_size=10)
     writer.write(b"0123456789")

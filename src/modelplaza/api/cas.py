@@ -71,21 +71,21 @@ async def upload_xorb(request: Request, xorb_hash: str) -> JSONResponse:
     return JSONResponse({"was_inserted": inserted})
 
 
-def _register_shard(request: Request, body: bytes) -> list[str]:
+def _register_shard(request: Request, grant: tokens.CasGrant, body: bytes) -> list[str]:
     plaza = get_plaza(request)
     # Rebuilding the files to check their sha256 takes long: no write lock is held meanwhile.
     with plaza.db.read() as session:
         files = cas.check_shard(session, plaza.xorbs, body)
     with plaza.db.write() as session:
-        return cas.register_shard(session, files)
+        return cas.register_shard(session, files, grant.repo_id)
 
 
 @router.post("/v1/shards")
 @takes_body(SHARD_BODY)
 async def upload_shard(request: Request) -> JSONResponse:
-    _grant(request, write=True)
+    grant = _grant(request, write=True)
     body = await request.body()
-    await in_thread(_register_shard, request, body)
+    await in_thread(_register_shard, request, grant, body)
     return JSONResponse({"result": 1})
 
 

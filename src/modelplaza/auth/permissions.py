@@ -15,10 +15,15 @@ or writes; it writes only its output repo, and creates it only if its kind says 
 visibility the spec gives; it sees and reports for its own job only. Nothing else: no deleting
 repos or changing their settings, no likes, no organisations, no other jobs, no submitting or
 cancelling. Any code the job runs (a hub model's code, a dependency) holds the token, so the
-token is worth no more than the job needs."""
+token is worth no more than the job needs.
+
+Stored content is shared by every repo that holds it, but knowing its sha256 gives nothing: a
+writer may put content into a repo without sending its bytes only if a repo they may read
+holds it, or its bytes were sent to that very repo (``may_reuse_content``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Literal, overload
@@ -109,6 +114,18 @@ def require(principal: Principal, action: Action, resource: Resource = None) -> 
     if denial is not None:
         raise denial
     return principal if isinstance(principal, Authenticated) else None
+
+
+def may_reuse_content(
+    principal: Principal, target: Repo, *, received_by_target: bool, holders: Iterable[Repo]
+) -> bool:
+    """Whether ``principal`` may commit stored content into ``target`` without sending its
+    bytes: they may write ``target``, and the bytes were sent to ``target``
+    (``received_by_target``) or one of the ``holders`` (repos holding it) is theirs to read.
+    Otherwise the bytes must be sent, whether or not the content is stored anywhere."""
+    if not allowed(principal, Action.WRITE_REPO, target):
+        return False
+    return received_by_target or any(allowed(principal, Action.READ_REPO, repo) for repo in holders)
 
 
 def browser_on_api(login: Authenticated) -> Authenticated:

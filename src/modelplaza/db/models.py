@@ -219,6 +219,19 @@ class Blob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ReceivedContent(Base):
+    """Content whose bytes were sent to a repo (an LFS upload, or a Xet shard whose chunks
+    make the file) and not necessarily committed yet. The repo's writers may commit it
+    although no repo they may read holds it: knowing a sha256 is not enough, sending the
+    bytes is. Garbage collection keeps the content while the row is young, then drops both."""
+
+    __tablename__ = "received_contents"
+
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repos.id", ondelete="CASCADE"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class Tree(Base):
     """A directory, content-addressed: its id is a hash of its sorted entries, so a directory
     that a commit leaves unchanged is the same row in both commits (and across repos)."""

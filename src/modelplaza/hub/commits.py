@@ -107,11 +107,18 @@ def stored_lfs_file(blobs: BlobStore, data: bytes) -> FileEntry:
     return FileEntry(info.sha256, info.size, lfs_pointer_oid(info.sha256, info.size), lfs=True)
 
 
-def lfs_file(session: Session, sha256: object, size: int | None) -> FileEntry:
-    """A file whose content was uploaded beforehand (LFS); it must be held already. ``sha256``
-    may come straight from a request: it is checked here."""
+def check_oid(sha256: object) -> str:
+    """An LFS oid straight from a request, once checked to be a sha256 in lowercase hex."""
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise BadRequest(f"Invalid LFS oid {sha256!r}: expected a sha256 in lowercase hex")
+    return sha256
+
+
+def lfs_file(session: Session, sha256: object, size: object) -> FileEntry:
+    """A file whose content is held already, as an LFS file. The caller vouches that it may
+    go into the repo: its bytes came with this request, or ``uploads.committable_lfs_file``
+    allowed it (a request's oid alone proves nothing)."""
+    sha256 = check_oid(sha256)
     blob = session.get(Blob, sha256)
     if blob is None:
         raise BadRequest(f"LFS object {sha256} was never uploaded: upload it before committing")

@@ -57,6 +57,10 @@ class Contents:
     def held(self, session: Session, sha256: str) -> bool:
         return self.blobs.exists(sha256) or self._xet_file(session, sha256) is not None
 
+    def held_as_chunks_only(self, session: Session, sha256: str) -> bool:
+        """Whether the content is held as Xet chunks and not as a whole blob."""
+        return not self.blobs.exists(sha256) and self._xet_file(session, sha256) is not None
+
     def open(
         self, session: Session, sha256: str, start: int = 0, end: int | None = None, chunk_size: int = CHUNK
     ) -> Opened:

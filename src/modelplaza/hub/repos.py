@@ -14,6 +14,7 @@ from modelplaza.auth.permissions import Action, NewRepo
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Account, Commit, Ref, Repo, RepoTag
 from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
+from modelplaza.hub import trees
 from modelplaza.hub.commits import initial_commit
 from modelplaza.hub.trees import FileEntry
 from modelplaza.names import check_name
@@ -156,6 +157,13 @@ def _visible(principal: Principal) -> ColumnElement[bool]:
     if namespaces is None:
         return Repo.private.is_not(None)
     return or_(Repo.private == false(), Repo.namespace.in_(namespaces))
+
+
+def readable_holders(session: Session, principal: Principal, sha256: str, limit: int = 20) -> list[Repo]:
+    """Some of the repos ``principal`` may read that hold this content in a commit (at most
+    ``limit``: one is enough to tell that they may read it)."""
+    holding = select(Repo).where(Repo.id.in_(trees.repos_holding(sha256)), _visible(principal))
+    return list(session.scalars(holding.options(lazyload(Repo.tag_rows)).limit(limit)))
 
 
 def _filtered(statement: Select, principal: Principal, query: RepoQuery) -> Select:

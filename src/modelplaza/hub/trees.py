@@ -10,7 +10,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, select
+from sqlalchemy import CTE, Select, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -363,17 +363,29 @@ def _item_row(tree: str, name: str, entry: Entry) -> dict:
     )
 
 
-def repo_holds(session: Session, repo_id: int, sha256: str) -> bool:
-    """Whether some commit of the repo has a file with this content: the directories holding
-    it, then the directories holding those, up to the commits' roots."""
+def _holding_trees(sha256: str) -> CTE:
+    """The directories holding a file with this content, then the directories holding those,
+    up to the commits' roots."""
     holders = select(TreeItem.tree_id).where(TreeItem.sha256 == sha256).cte("holders", recursive=True)
-    holders = holders.union(select(TreeItem.tree_id).join(holders, TreeItem.subtree_id == holders.c.tree_id))
+    return holders.union(select(TreeItem.tree_id).join(holders, TreeItem.subtree_id == holders.c.tree_id))
+
+
+def repo_holds(session: Session, repo_id: int, sha256: str) -> bool:
+    """Whether some commit of the repo has a file with this content."""
+    holders = _holding_trees(sha256)
     found = session.scalar(
         select(Commit.id)
         .where(Commit.repo_id == repo_id, Commit.tree_id.in_(select(holders.c.tree_id)))
         .limit(1)
     )
     return found is not None
+
+
+def repos_holding(sha256: str) -> Select[int]:
+    """The ids of the repos some commit of which has a file with this content, as a query to
+    narrow further (by who may read them)."""
+    holders = _holding_trees(sha256)
+    return select(Commit.repo_id).where(Commit.tree_id.in_(select(holders.c.tree_id)))
 
 
 def reachable(session: Session, roots: Iterable[str]) -> tuple[set[str], set[str]]:

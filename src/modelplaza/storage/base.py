@@ -102,6 +102,10 @@ class BlobWriter(Protocol):
     def finish(self, expected_sha256: str | None = None, expected_size: int | None = None) -> BlobInfo:
         """Make the blob visible under its sha256, or raise BlobMismatch and keep nothing."""
 
+    def check(self, expected_sha256: str, expected_size: int) -> BlobInfo:
+        """Check the bytes as ``finish`` does (BlobMismatch), then drop them: for content held
+        already, whose sender only proves they have it."""
+
     def abort(self) -> None:
         """Drop what was written; harmless after ``finish`` or a second time."""
 

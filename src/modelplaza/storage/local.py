@@ -70,17 +70,27 @@ class LocalBlobWriter(_TempFile):
         super().write(chunk)
         self._hash.update(chunk)
 
-    def finish(self, expected_sha256: str | None = None, expected_size: int | None = None) -> BlobInfo:
+    def _checked(self, expected_sha256: str | None, expected_size: int | None) -> BlobInfo:
         sha256 = self._hash.hexdigest()
+        if expected_size is not None and expected_size != self._size:
+            raise BlobMismatch(f"received {self._size} bytes, expected {expected_size}")
+        if expected_sha256 is not None and expected_sha256 != sha256:
+            raise BlobMismatch(f"content has sha256 {sha256}, expected {expected_sha256}")
+        return BlobInfo(sha256, self._size)
+
+    def finish(self, expected_sha256: str | None = None, expected_size: int | None = None) -> BlobInfo:
         try:
-            if expected_size is not None and expected_size != self._size:
-                raise BlobMismatch(f"received {self._size} bytes, expected {expected_size}")
-            if expected_sha256 is not None and expected_sha256 != sha256:
-                raise BlobMismatch(f"content has sha256 {sha256}, expected {expected_sha256}")
-            self._keep(sha256)
+            info = self._checked(expected_sha256, expected_size)
+            self._keep(info.sha256)
         finally:
             self.abort()
-        return BlobInfo(sha256, self._size)
+        return info
+
+    def check(self, expected_sha256: str, expected_size: int) -> BlobInfo:
+        try:
+            return self._checked(expected_sha256, expected_size)
+        finally:
+            self.abort()
 
 
 class LocalBlobStore:

@@ -15,7 +15,7 @@ from sqlalchemy import Row, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from modelplaza.db.blobs import register_blob
+from modelplaza.db.blobs import record_received, register_blob
 from modelplaza.db.models import XetFile, Xorb, XorbChunk
 from modelplaza.errors import BadRequest, PayloadTooLarge
 from modelplaza.storage import BlobStore
@@ -160,14 +160,22 @@ def check_shard(session: Session, xorbs: BlobStore, body: bytes) -> list[Checked
     return [_check_file(session, xorbs, file, known) for file in shard.files]
 
 
-def register_shard(session: Session, files: list[CheckedFile]) -> list[str]:
-    """Register the files ``check_shard`` checked; returns their sha256. Nothing is kept if a
-    xorb they name went away (garbage collected) since."""
+def register_shard(session: Session, files: list[CheckedFile], repo_id: int) -> list[str]:
+    """Register the files ``check_shard`` checked, as sent to the repo ``repo_id`` (whose CAS
+    token the shard came with: its writers may commit them); returns their sha256. Nothing is
+    kept if a xorb they name went away (garbage collected) since.
+
+    A shard proves its sender holds each file's content: its terms must name the very chunks
+    whose hashes make the file's hash, which only the bytes give (deduplication answers show
+    chunk hashes keyed, never as they are)."""
     names = {term[0] for file in files for term in file.terms}
     present = set(session.scalars(select(Xorb.hash).where(Xorb.hash.in_(names))))
     if missing := sorted(names - present):
         raise BadRequest(f"The shard names xorb {missing[0]}, which is no longer stored")
-    return [_register_file(session, file) for file in files]
+    registered = [_register_file(session, file) for file in files]
+    for sha256 in sorted(set(registered)):  # In a fixed order, as commits register content.
+        record_received(session, repo_id, sha256)
+    return registered
 
 
 def _verify(file: ShardFile, hashes: dict[bytes, list[tuple[bytes, int]]]) -> None:

@@ -17,6 +17,7 @@ from modelplaza.api.hf.paths import RepoPath, api_repo
 from modelplaza.api.receive import json_object, ndjson_lines
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
+from modelplaza.db.models import Repo
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
 from modelplaza.http.context import get_plaza, next_page
 from modelplaza.http.limits import BodyLimit, takes_body
@@ -127,14 +128,17 @@ def _inline_file(value: dict, plaza: Plaza) -> commits.PutFile:
     return commits.PutFile(check_path(path), commits.regular_file(plaza.blobs, data))
 
 
-def _operation(key: str, value: dict, session: Session) -> commits.Operation:
+def _operation(
+    key: str, value: dict, session: Session, plaza: Plaza, principal: Principal, repo: Repo
+) -> commits.Operation:
     path = _path(key, value)
     if key == "lfsFile":
         if value.get("algo", "sha256") != "sha256":
             raise BadRequest("Only sha256 LFS objects are supported")
-        return commits.PutFile(
-            check_path(path), commits.lfs_file(session, value.get("oid"), value.get("size"))
+        entry = uploads.committable_lfs_file(
+            session, plaza.contents, principal, repo, value.get("oid"), value.get("size")
         )
+        return commits.PutFile(check_path(path), entry)
     if key in ("deletedFile", "deletedFolder"):
         return commits.DeletePath(path, folder=key == "deletedFolder" or path.endswith("/"))
     raise BadRequest(f"Unknown commit operation {key!r}")
@@ -160,8 +164,12 @@ class _CommitBody:
             else:
                 self.operations.append((key, value))
 
-    def resolved(self, session: Session) -> list[commits.Operation]:
-        return [_operation(*op, session) if isinstance(op, tuple) else op for op in self.operations]
+    def resolved(self, session: Session, principal: Principal, repo: Repo) -> list[commits.Operation]:
+        """The operations, with uploaded files checked as ``principal``'s for ``repo``."""
+        return [
+            _operation(*op, session, self.plaza, principal, repo) if isinstance(op, tuple) else op
+            for op in self.operations
+        ]
 
 
 def _header(key: str, header: object) -> dict:
@@ -202,7 +210,8 @@ def _commit(request: Request, principal: Principal, target: RepoPath, branch: st
     header = body.header or {}
     # Uploaded files are checked and the card parsed before the write lock is taken.
     with plaza.db.read() as session:
-        operations = body.resolved(session)
+        repo = repos.get_writable(session, principal, *target.key)
+        operations = body.resolved(session, principal, repo)
         card = commits.readme_card(session, plaza.contents, operations)
     with plaza.db.write() as session:
         repo, author = repos.get_writable_by(session, principal, *target.key)

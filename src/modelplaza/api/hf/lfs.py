@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 from starlette.requests import ClientDisconnect
 
 from modelplaza.api import openapi
@@ -16,7 +17,7 @@ from modelplaza.api.receive import json_object, receive_blob
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.auth.signing import InvalidSignature
-from modelplaza.db.blobs import register_blob
+from modelplaza.db.models import Repo
 from modelplaza.errors import BadRequest, NotFound
 from modelplaza.http.context import URL_PREFIX, get_plaza, public_url
 from modelplaza.http.limits import BodyLimit, BodyTooLarge, takes_body, tighten
@@ -61,11 +62,13 @@ def _batch(request: Request, principal: Principal, target: RepoPath, body: dict)
             repo = repos.get_writable(session, principal, *target.key)
         else:
             repo = repos.get_readable(session, principal, *target.key)
-        answers = [_object_answer(request, session, repo, operation, o) for o in objects]
+        answers = [_object_answer(request, session, principal, repo, operation, o) for o in objects]
     return JSONResponse({"transfer": "basic", "objects": answers}, media_type=LFS_JSON)
 
 
-def _object_answer(request: Request, session, repo, operation: str, obj: object) -> dict:
+def _object_answer(
+    request: Request, session: Session, principal: Principal, repo: Repo, operation: str, obj: object
+) -> dict:
     plaza = get_plaza(request)
     oid, size = (obj.get("oid"), obj.get("size")) if isinstance(obj, dict) else (None, None)
     try:
@@ -76,11 +79,10 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
             "size": size if isinstance(size, int) else 0,
             "error": {"code": 422, "message": problem.message},
         }
-    known = uploads.blob_known(session, plaza.contents, oid, size)
     base = public_url(request)
     ttl = plaza.settings.upload_link_ttl
     if operation == "download":
-        if not known or not uploads.referenced_by(session, repo, oid):
+        if not uploads.held_by(session, plaza.contents, repo, oid, size):
             return {"oid": oid, "size": size, "error": {"code": 404, "message": "Object not found"}}
         link = plaza.signer.sign({"oid": oid, "repo": repo.id, "op": "download"}, ttl)
         return {
@@ -88,9 +90,11 @@ def _object_answer(request: Request, session, repo, operation: str, obj: object)
             "size": size,
             "actions": {"download": {"href": f"{base}/api/lfs/objects/{link}"}},
         }
-    if known:
-        return {"oid": oid, "size": size}  # Already held: the client skips the upload.
-    link = plaza.signer.sign({"oid": oid, "size": size, "op": "upload"}, ttl)
+    if uploads.may_reuse(session, plaza.contents, principal, repo, oid, size):
+        return {"oid": oid, "size": size}  # Theirs to use already: the client skips the upload.
+    # Anything else is asked for, held elsewhere or not: the answer tells nothing, and bytes
+    # that are held already are checked and dropped on arrival.
+    link = plaza.signer.sign({"oid": oid, "size": size, "op": "upload", "repo": repo.id}, ttl)
     verify = f"{base}/{URL_PREFIX[repo.type]}{repo.repo_id}.git/info/lfs/verify"
     return {
         "oid": oid,
@@ -132,7 +136,7 @@ def _link(request: Request, link: str, op: str) -> dict:
         payload = get_plaza(request).signer.verify(link)
     except InvalidSignature as exc:
         raise NotFound(f"Unknown or expired link: {exc}") from None
-    if payload.get("op") != op:
+    if payload.get("op") != op or not isinstance(payload.get("repo"), int):
         raise NotFound("Unknown or expired link")
     return payload
 
@@ -161,9 +165,12 @@ async def upload_object(request: Request, link: str) -> Response:
 
 
 def _seal(plaza: Plaza, writer: BlobWriter, payload: dict) -> None:
-    info = uploads.seal_upload(writer, payload["oid"], payload["size"])  # It fsyncs: before the write.
+    with plaza.db.read() as session:
+        as_chunks = plaza.contents.held_as_chunks_only(session, payload["oid"])
+    # It fsyncs: before the write.
+    info = uploads.seal_upload(writer, payload["oid"], payload["size"], as_chunks=as_chunks)
     with plaza.db.write() as session:
-        register_blob(session, info.sha256, info.size)
+        uploads.register_upload(session, payload["repo"], info)
 
 
 @router.get("/api/lfs/objects/{link}")
@@ -182,8 +189,8 @@ def _verify(request: Request, principal: Principal, target: RepoPath, body: dict
     except BadRequest as problem:
         raise BadRequest(f"Cannot verify the object: {problem.message}") from None
     with plaza.db.read() as session:
-        repos.get_writable(session, principal, *target.key)
-        if not uploads.blob_known(session, plaza.contents, oid, size):
+        repo = repos.get_writable(session, principal, *target.key)
+        if not uploads.may_reuse(session, plaza.contents, principal, repo, oid, size):
             raise NotFound(f"Object {oid} with size {size} was not received")
     return JSONResponse({"message": "ok"}, media_type=LFS_JSON)
 

@@ -214,7 +214,9 @@ class LfsError(_Wire):
 
 
 class LfsObjectAnswer(_Wire):
-    """No ``actions`` for an object the plaza already holds (the client skips it)."""
+    """No ``actions`` for an object the caller may use without sending it (the client skips
+    it): one a repo they may read holds, or sent to this repo before. Anything else, stored
+    elsewhere or not, gets an upload action."""
 
     oid: str
     size: int
