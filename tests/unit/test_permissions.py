@@ -72,6 +72,8 @@ RESOURCES: dict[str, object] = {
     "job 10 (root's)": Job(id=10, owner_id=ROOT),
     "namespace alice": "alice",
     "namespace lab": "lab",
+    "namespace ALICE": "ALICE",
+    "namespace Lab": "Lab",
     "job 7 id": 7,
     "nothing": None,
 }
@@ -98,10 +100,14 @@ TABLE = [
     (Action.LIKE_REPO, "lab/private", "404 404 404 404 404 ok  ok  ok  403 ok  404 404"),
     (Action.CREATE_REPO, "namespace alice", "401 403 ok  403 403 403 403 403 403 ok  403 403"),
     (Action.CREATE_REPO, "namespace lab", "401 403 403 403 403 403 ok  ok  403 ok  403 403"),
+    # Names are one account whatever their case: alice's rights hold under "ALICE".
+    (Action.CREATE_REPO, "namespace ALICE", "401 403 ok  403 403 403 403 403 403 ok  403 403"),
+    (Action.CREATE_REPO, "namespace Lab", "401 403 403 403 403 403 ok  ok  403 ok  403 403"),
     (Action.CREATE_REPO, "new alice/output", "401 403 ok  403 ok  403 403 403 403 ok  ok  403"),
     (Action.CREATE_REPO, "new private alice/output", "401 403 ok  403 403 403 403 403 403 ok  403 403"),
     (Action.CREATE_REPO, "new alice/other", "401 403 ok  403 403 403 403 403 403 ok  403 403"),
     (Action.MANAGE_ORG, "namespace lab", "401 403 403 403 403 403 403 ok  403 ok  403 403"),
+    (Action.MANAGE_ORG, "namespace Lab", "401 403 403 403 403 403 403 ok  403 ok  403 403"),
     (Action.LIST_JOBS, "nothing", "401 ok  ok  ok  403 ok  ok  ok  ok  ok  403 ok"),
     (Action.SUBMIT_JOB, "nothing", "401 403 ok  403 403 ok  ok  ok  403 ok  403 ok"),
     (Action.READ_JOB, "job 7 (alice's)", "404 ok  ok  ok  ok  404 404 404 404 ok  404 404"),

@@ -158,12 +158,15 @@ def visible_job_owner(principal: Authenticated) -> int | None:
 
 
 def namespace_role(principal: Principal, namespace: str) -> str | None:
-    """The principal's role in a namespace: "admin" for their own, the org role, or None."""
+    """The principal's role in a namespace (spelt in any case): "admin" for their own, the org
+    role, or None."""
     if not isinstance(principal, Authenticated):
         return None
-    if principal.is_admin or principal.name == namespace:
+    # Account names are unique regardless of case, so "Lab" is the org "lab".
+    wanted = namespace.lower()
+    if principal.is_admin or principal.name.lower() == wanted:
         return "admin"
-    return principal.org_roles.get(namespace)
+    return next((role for org, role in principal.org_roles.items() if org.lower() == wanted), None)
 
 
 def _denial(principal: Principal, action: Action, resource: Resource) -> PlazaError | None:
