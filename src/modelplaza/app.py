@@ -16,6 +16,7 @@ from modelplaza import __version__
 from modelplaza.api import app as api_app
 from modelplaza.api import openapi
 from modelplaza.http import errors
+from modelplaza.http.headers import SecurityHeadersMiddleware
 from modelplaza.http.rawpath import RawPathMiddleware
 from modelplaza.http.threads import in_thread
 from modelplaza.plaza import Plaza
@@ -42,6 +43,7 @@ def create_app(plaza: Plaza) -> FastAPI:
     api_app.install(app)
     web_app.install(app)
     app.add_middleware(RawPathMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: on every answer, refusals too
     return app
 
 

@@ -16,6 +16,14 @@ from modelplaza.hub.content import Contents
 from modelplaza.storage.factory import open_store
 
 
+def _private_dir(path: Path) -> None:
+    """The data directory, made (or narrowed to) 0700: it holds the database, with password and
+    token hashes, the secret key and every stored file, none of them for other local users."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+
+
 def _secret(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
@@ -30,7 +38,7 @@ def _secret(settings: Settings) -> bytes:
 class Plaza:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.settings.data_dir)
         self.db = Database(self.settings.resolved_database_url)
         self.blobs = open_store(self.settings, "blobs")
         self.xorbs = open_store(self.settings, "xorbs")

@@ -195,7 +195,7 @@ def test_pages_and_htmx_swaps(browser, cat):
     second = browser.get("/models", params={"q": cat.word, "limit": "1", "p": "2"}).text
     assert len(listed(first.text)) == len(listed(second)) == 1
     assert set(listed(first.text) + listed(second)) == {cat.alpha, cat.beta}
-    assert f"/models?q={cat.word}&amp;limit=1&amp;p=2" in first.text and 'rel="prev"' in second
+    assert f"/models?search={cat.word}&amp;limit=1&amp;p=2" in first.text and 'rel="prev"' in second
     assert "Vary" in first.headers and "HX-Request" in first.headers["Vary"]
     # htmx asks for the inside of the form only; a history restore gets the whole page.
     swap = browser.get("/models", params={"q": cat.word}, headers={"HX-Request": "true"}).text

@@ -107,7 +107,7 @@ def test_viewer_shows_splits_schema_pictures_and_statistics(page: Page, datasets
     histogram = card.get_by_role("img", name=re.compile("^Histogram of sepal_length"))
     counts = [int(n) for n in re.findall(r": (\d+)(?:;|$)", histogram.get_attribute("aria-label"))]
     assert len(counts) == 10 and sum(counts) == 120
-    expect(histogram.locator("span")).to_have_count(10)
+    expect(histogram.locator("rect")).to_have_count(10)
 
     species = page.get_by_role("article").filter(has=page.get_by_role("heading", name=re.compile("^species")))
     top = species.get_by_role("table", name="Most frequent values")

@@ -10,7 +10,7 @@ def test_home_page_offers_search_and_listings(page: Page):
     expect(page).to_have_title("Home · ModelPlaza")
     expect(page.get_by_role("heading", name="Trending models")).to_be_visible()
     expect(page.get_by_role("heading", name="Recently updated datasets")).to_be_visible()
-    expect(page.get_by_role("searchbox", name="Search models and their cards")).to_be_visible()
+    expect(page.get_by_role("searchbox", name="Search models and datasets, and their cards")).to_be_visible()
     screenshot(page, "home")
 
 

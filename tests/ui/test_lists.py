@@ -99,7 +99,7 @@ def test_search_finds_words_that_only_the_card_prose_has(page: Page, shelf: Shel
     page.get_by_role("searchbox", name="Search models and their cards").press("Enter")
     expect(page.get_by_text("1 model", exact=True)).to_be_visible()
     assert listed(page) == [shelf.text]
-    assert query_of(page) == [("q", shelf.prose), ("sort", "trending")]
+    assert query_of(page) == [("search", shelf.prose), ("sort", "trending")]
     expect(page.get_by_role("link", name=f"Remove Search: {shelf.prose}")).to_be_visible()
 
 

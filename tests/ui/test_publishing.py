@@ -60,7 +60,7 @@ def test_new_repo_form_keeps_values_on_errors_and_creates_the_repo(page: Page, a
     expect(page.get_by_label("Repository name")).to_have_value("not a name!")
     expect(page.get_by_label("Private")).to_be_checked()
 
-    page.get_by_label("Dataset").check()
+    page.get_by_label("Dataset", exact=True).check()
     page.get_by_label("Owner").select_option("acme")
     page.get_by_label("Repository name").fill("browser-data")
     page.get_by_role("button", name="Create repository").click()
@@ -72,7 +72,7 @@ def test_new_repo_form_keeps_values_on_errors_and_creates_the_repo(page: Page, a
     page.get_by_label("Repository name").fill("browser-data")
     page.get_by_role("button", name="Create repository").click()
     expect(page.get_by_role("alert")).to_contain_text("already created")
-    expect(page.get_by_label("Dataset")).to_be_checked()
+    expect(page.get_by_label("Dataset", exact=True)).to_be_checked()
 
 
 def test_alice_publishes_a_private_model_from_the_browser(page: Page, api: HfApi):

@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event
+from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def _private_files(url: str) -> None:
+    """The SQLite database file, created 0600 (or narrowed to it) before SQLite opens it: SQLite
+    gives its -wal and -shm files the database file's mode, and a default umask would leave
+    the password and token hashes readable by every local user."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite says so itself when it opens it
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for kept in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if kept.exists() and kept.stat().st_mode & 0o077:
+            kept.chmod(0o600)
+
+
 def _sqlite_engine(url: str) -> Engine:
+    _private_files(url)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
     @event.listens_for(engine, "connect")

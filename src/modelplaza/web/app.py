@@ -7,11 +7,22 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from modelplaza.web.templating import HERE
-from modelplaza.web.views import accounts, datasets, home, jobs, lists, profiles, publish, repo, settings
+from modelplaza.web.views import (
+    accounts,
+    datasets,
+    home,
+    jobs,
+    lists,
+    profiles,
+    publish,
+    repo,
+    search,
+    settings,
+)
 
 # Single-segment pages before profiles (``/{name}``); the repo pages last, as their patterns
 # are the widest.
-VIEWS = (home, lists, accounts, settings, publish, jobs, profiles, datasets, repo)
+VIEWS = (home, lists, search, accounts, settings, publish, jobs, profiles, datasets, repo)
 
 
 def install(app: FastAPI) -> None:

@@ -3,6 +3,8 @@ that says what was expected."""
 
 from __future__ import annotations
 
+from starlette.datastructures import QueryParams
+
 from modelplaza.errors import BadRequest
 
 MAX_PAGE = 100_000
@@ -18,3 +20,8 @@ def whole_number(raw: str | None, what: str, default: int, maximum: int) -> int:
 
 def page_number(raw: str | None) -> int:
     return whole_number(raw, "The page number", 1, MAX_PAGE)
+
+
+def search_words(params: QueryParams) -> str:
+    """What the visitor searched for: ``?search=``, the Hub's parameter, or ``?q=``."""
+    return (params.get("search") or params.get("q") or "").strip()

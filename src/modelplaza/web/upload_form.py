@@ -38,6 +38,26 @@ BATCH = 4 << 20  # bytes received before they are written, in a worker thread
 COPY_CHUNK = 1 << 20
 
 
+def upload_path(folder: str, name: str) -> str:
+    """Where a file sent as ``name`` into ``folder`` lands in the repo; InvalidPath if nowhere."""
+    folder = folder.strip().strip("/")
+    return check_path(f"{folder}/{name}" if folder else name)
+
+
+def path_problems(folder: str, names: list[str]) -> list[str]:
+    """Why the files named would be refused, one line each (none when all can be uploaded):
+    what the page asks before it sends a byte of them."""
+    if len(names) > MAX_FILES:
+        return [f"Upload at most {MAX_FILES} files at once"]
+    problems = []
+    for name in names:
+        try:
+            upload_path(folder, name)
+        except PlazaError as exc:
+            problems.append(exc.message)
+    return problems
+
+
 @dataclass
 class ReceivedForm:
     fields: dict[str, str] = field(default_factory=dict)
@@ -93,7 +113,10 @@ class _Receiver:
     def open_file(self, filename: str) -> _FileSink:
         if len(self.form.files) + len(self._open) >= MAX_FILES:
             raise BadRequest(f"Upload at most {MAX_FILES} files at once")
-        sink = _FileSink(self.plaza, check_path(filename))
+        # Checked where it will land (the folder field comes before the files), before any of
+        # its bytes are read.
+        upload_path(self.form.fields.get("folder", ""), filename)
+        sink = _FileSink(self.plaza, filename)
         self._open.append(sink)
         return sink
 

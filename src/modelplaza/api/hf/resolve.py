@@ -65,7 +65,7 @@ def _serve(request: Request, principal: Principal, target: RepoPath, revision: s
         status = 206
         headers["Content-Range"] = f"bytes {start}-{end}/{entry.size}"
     if request.method == "HEAD":
-        return Response(status_code=status, headers=headers)
+        return Response(status_code=status, headers=headers, media_type="application/octet-stream")
     if start == 0:
         with plaza.db.write() as session:
             repos.count_download(session, repo.id)

@@ -1,5 +1,7 @@
 // The upload page: files and folders chosen or dropped are listed with their sizes, then sent
 // in one request (XMLHttpRequest, for its upload progress) that the plaza commits at once.
+// Their names are checked by the plaza first (…/upload/<rev>/check), as they are chosen and
+// again before sending, so a refused name costs no upload.
 // Without this script the form still works: the browser posts it and the plaza redirects.
 (() => {
   const form = document.querySelector("form[data-upload]");
@@ -51,18 +53,46 @@
     table.hidden = chosen.size === 0;
   };
 
-  const add = (entries) => {
+  // The plaza's reasons to refuse these names into the chosen folder (none: all can be sent).
+  const problemsWith = async (paths) => {
+    const response = await fetch(`${form.action}/check`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/json",
+        "X-CSRF-Token": window.plaza.csrfToken(),
+      },
+      body: JSON.stringify({ folder: form.elements.folder.value, paths }),
+    });
+    let answer = {};
+    try {
+      answer = await response.json();
+    } catch {
+      // Not JSON: the status says enough.
+    }
+    if (!response.ok) return [answer.error || `The names could not be checked (HTTP ${response.status}).`];
+    return answer.problems;
+  };
+
+  const refused = (problems) => {
+    const more = problems.length > 3 ? ` (and ${problems.length - 3} more)` : "";
+    say(`Nothing was sent. ${problems.slice(0, 3).join("; ")}${more}. Rename or remove these files.`, true);
+  };
+
+  const add = async (entries) => {
     const tooLarge = entries.filter(({ file }) => file.size > maxFileSize);
     for (const { path, file } of entries) {
       if (file.size <= maxFileSize) chosen.set(path, file);
     }
     render();
+    const messages = [];
     if (tooLarge.length) {
       const names = tooLarge.map(({ path }) => path).join(", ");
-      say(`Left out ${names}: larger than the limit of ${formatSize(maxFileSize)} a file.`, true);
-    } else {
-      say(`${chosen.size} file${chosen.size === 1 ? "" : "s"} ready to upload.`);
+      messages.push(`Left out ${names}: larger than the limit of ${formatSize(maxFileSize)} a file.`);
     }
+    if (chosen.size) messages.push(...(await problemsWith([...chosen.keys()]).catch(() => [])));
+    if (messages.length) say(messages.join(" "), true);
+    else say(`${chosen.size} file${chosen.size === 1 ? "" : "s"} ready to upload.`);
   };
 
   // The chosen files are kept in `chosen`; the inputs are emptied so they can be used again.
@@ -123,10 +153,17 @@
     submit.disabled = false;
   };
 
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (chosen.size === 0) {
       say("Choose or drop at least one file first.", true);
+      return;
+    }
+    submit.disabled = true;
+    const problems = await problemsWith([...chosen.keys()]).catch(() => ["The names could not be checked"]);
+    if (problems.length) {
+      refused(problems);
+      submit.disabled = false;
       return;
     }
     const data = new FormData();
@@ -161,7 +198,6 @@
     });
     request.addEventListener("error", () => failed("The upload was interrupted; nothing was committed. Try again."));
 
-    submit.disabled = true;
     progressBox.hidden = false;
     showProgress(0, [...chosen.values()].reduce((sum, file) => sum + file.size, 0));
     request.send(data);

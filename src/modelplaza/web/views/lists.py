@@ -1,7 +1,8 @@
-"""The model and dataset lists: full-text search, filters picked from the sidebar's facets, sort
-and pages. Everything lives in the address, so a list can be shared or bookmarked. The page is
-one GET form that works without JavaScript; with htmx the same view answers with only the
-form's inside (``lists/body.html``), which is swapped in place while the address follows."""
+"""The model and dataset lists: full-text search (``?search=``, the Hub's own parameter, or
+``?q=``), filters picked from the sidebar's facets, sort and pages. Everything lives in the
+address, so a list can be shared or bookmarked. The page is one GET form that works without
+JavaScript; with htmx the same view answers with only the form's inside (``lists/body.html``),
+which is swapped in place while the address follows."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
+from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
+from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest
 from modelplaza.http.context import get_plaza
 from modelplaza.hub.repos import (
@@ -23,7 +26,7 @@ from modelplaza.hub.repos import (
     list_repos,
     task_tag,
 )
-from modelplaza.web.params import page_number, whole_number
+from modelplaza.web.params import page_number, search_words, whole_number
 from modelplaza.web.routing import DATASETS_PREFIX, page_router
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import render
@@ -43,7 +46,7 @@ SORTS = {
 DEFAULT_SORT = next(iter(SORTS))
 # Single-valued filters: query parameter and the label of its chip. ``tag`` may repeat.
 FILTERS = (
-    ("q", "Search"),
+    ("search", "Search"),
     ("author", "Author"),
     ("pipeline_tag", "Task"),
     ("library", "Library"),
@@ -56,7 +59,7 @@ class Listing:
     """What the visitor asked for, read from the address and written back into every link."""
 
     path: str
-    q: str = ""
+    search: str = ""
     author: str = ""
     pipeline_tag: str = ""
     library: str = ""
@@ -77,7 +80,7 @@ class Listing:
         filters = (task, self.library, license_tag, *self.tags)
         return RepoQuery(
             repo_type=self.repo_type,
-            search=self.q or None,
+            search=self.search or None,
             full_text=True,
             author=self.author or None,
             filters=tuple(f for f in filters if f),
@@ -159,7 +162,8 @@ def _listing(path: str, params: QueryParams) -> Listing:
         raise BadRequest(f"Unknown sort {sort[:40]!r}: choose one of {', '.join(SORTS)}")
     return Listing(
         path,
-        **{name: params.get(name, "").strip() for name, _ in FILTERS},
+        **{name: params.get(name, "").strip() for name, _ in FILTERS if name != "search"},
+        search=search_words(params),
         tags=tuple(dict.fromkeys(tag.strip() for tag in params.getlist("tag") if tag.strip())),
         sort=sort,
         page=page_number(params.get("p")),
@@ -173,6 +177,17 @@ def _is_htmx_swap(request: Request) -> bool:
     return headers.get("hx-request") == "true" and headers.get("hx-history-restore-request") != "true"
 
 
+def _elsewhere(session: Session, principal: Principal, listing: Listing) -> tuple[str, int, str] | None:
+    """For a search: how many repos of the other type match the same words, and where they
+    are listed (a search for a dataset from the models' page finds it there)."""
+    if not listing.search:
+        return None
+    other = "model" if listing.repo_type == "dataset" else "dataset"
+    count = count_repos(session, principal, RepoQuery(repo_type=other, search=listing.search, full_text=True))
+    path = DATASETS_PREFIX if other == "dataset" else "/models"
+    return other, count, f"{path}?{urlencode({'search': listing.search})}"
+
+
 @router.get("/models")
 @router.get(DATASETS_PREFIX)
 def repo_list(request: Request):
@@ -183,6 +198,7 @@ def repo_list(request: Request):
         repos = list_repos(session, principal, query)
         total = count_repos(session, principal, query)
         found = facets(session, principal, query, FACET_SIZE)
+        elsewhere = _elsewhere(session, principal, listing)
     response = render(
         request,
         "lists/body.html" if _is_htmx_swap(request) else "lists.html",
@@ -193,6 +209,7 @@ def repo_list(request: Request):
         groups=_facet_groups(listing, found),
         sorts=SORTS,
         page_size=PAGE_SIZE,
+        elsewhere=elsewhere,
     )
     # The same address answers a whole page or its inside: caches must keep them apart.
     response.headers["Vary"] = "HX-Request"

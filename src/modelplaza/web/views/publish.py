@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import JSONResponse
 from markupsafe import Markup
+from pydantic import BaseModel, Field
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
@@ -22,20 +23,33 @@ from modelplaza.http.rawpath import param
 from modelplaza.http.threads import in_thread
 from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item
-from modelplaza.names import check_path
 from modelplaza.web.editing import branch_of, writable_page
 from modelplaza.web.forms import login_first, redirect, signed_in
 from modelplaza.web.repo_pages import RepoPage
 from modelplaza.web.routing import page_router, repo_route, repo_url
 from modelplaza.web.sessions import page_principal
 from modelplaza.web.templating import render
-from modelplaza.web.upload_form import UPLOAD_BODY, ReceivedForm, receive_form
+from modelplaza.web.upload_form import (
+    MAX_FILES,
+    UPLOAD_BODY,
+    ReceivedForm,
+    path_problems,
+    receive_form,
+    upload_path,
+)
 from modelplaza.web.views import repo_admin
 
 router = page_router()
 CHANGE_NEEDS_LOGIN = "Log in to change this repo."
 router.include_router(repo_admin.router)
 FormText = Annotated[str, Form()]
+
+
+class UploadNames(BaseModel):
+    """The names of the files the upload page is about to send, and the folder they go into."""
+
+    folder: str = ""
+    paths: list[str] = Field(max_length=MAX_FILES)
 
 
 # New repo
@@ -139,6 +153,17 @@ async def upload(request: Request, namespace: str, name: str, rev: str) -> Respo
     return redirect(rp.tab_url("tree"), f"Committed {count} file{'s' if count != 1 else ''}")
 
 
+@repo_route(router, "/upload/{rev}/check", ("POST",))
+def check_upload(request: Request, namespace: str, name: str, rev: str, names: UploadNames) -> Response:
+    """The page's script asks this with the files' names before it sends them: a refused name
+    is told at once, not after every byte was uploaded."""
+    try:
+        _upload_target(request, namespace, name, rev)
+    except PlazaError as exc:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+    return JSONResponse({"problems": path_problems(names.folder, names.paths)})
+
+
 def _upload_target(request: Request, namespace: str, name: str, rev: str) -> RepoPage:
     """The page of the repo and branch the visitor may upload to."""
     with get_plaza(request).db.read() as session:
@@ -151,8 +176,8 @@ def _commit_upload(
     request: Request, namespace: str, name: str, rev: str, form: ReceivedForm
 ) -> tuple[RepoPage, str]:
     plaza = get_plaza(request)
-    folder = form.fields.get("folder", "").strip().strip("/")
-    files = [replace(f, path=check_path(f"{folder}/{f.path}" if folder else f.path)) for f in form.files]
+    folder = form.fields.get("folder", "")
+    files = [replace(f, path=upload_path(folder, f.path)) for f in form.files]
     if not files:
         raise BadRequest("Choose at least one file to upload")
     title = form.fields.get("title", "").strip()

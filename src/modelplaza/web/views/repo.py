@@ -12,10 +12,11 @@ from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 from starlette.responses import Response
 
-from modelplaza.errors import BadRequest, EntryNotFound
+from modelplaza.errors import BadRequest, EntryNotFound, InvalidName
 from modelplaza.http.context import get_plaza, public_url
 from modelplaza.http.rawpath import param
 from modelplaza.hub import cards, commits, diffs, likes, trees
+from modelplaza.names import split_repo_id
 from modelplaza.web import previews, snippets
 from modelplaza.web.markdown import render_markdown
 from modelplaza.web.params import page_number
@@ -56,8 +57,10 @@ def _facts(rp: RepoPage, data: dict) -> list[tuple[str, list[tuple[str, str]]]]:
     listing = "/datasets" if rp.repo.type == "dataset" else "/models"
 
     def href(key: str, parameter: str, prefix: str, value: str) -> str:
-        if key == "base_model" and "/" in value:
-            return f"/{value}"
+        # Only a well-formed repo id becomes a path: "/evil.example/x" would make the address
+        # "//evil.example/x", which browsers read as another site.
+        if key == "base_model" and _is_repo_id(value):
+            return "/" + quote(value)
         return f"{listing}?{urlencode({parameter: prefix + value})}"
 
     facts = []
@@ -66,6 +69,14 @@ def _facts(rp: RepoPage, data: dict) -> list[tuple[str, list[tuple[str, str]]]]:
         if links:
             facts.append((label, links))
     return facts
+
+
+def _is_repo_id(value: str) -> bool:
+    try:
+        split_repo_id(value)
+    except InvalidName:
+        return False
+    return True
 
 
 def _card(request: Request, namespace: str, name: str, revision: str | None) -> Response:
