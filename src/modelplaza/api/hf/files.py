@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from modelplaza.api import openapi
 from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.receive import json_object
+from modelplaza.api.receive import JsonObject, check_text
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest, EntryNotFound, NotImplementedYet, PayloadTooLarge
@@ -36,9 +35,7 @@ async def _requested_paths(request: Request) -> list[str]:
     return [p for p in form.getlist("paths") if isinstance(p, str)]
 
 
-# Request bodies, read on the event loop before the handler runs: handlers taking them stay
-# plain ``def`` functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
-JsonObject = Annotated[dict, Depends(json_object)]
+# Read on the event loop before the handler runs, as the JSON bodies (``receive.JsonObject``).
 RequestedPaths = Annotated[list[str], Depends(_requested_paths)]
 
 
@@ -50,7 +47,7 @@ def _planned(entry: object) -> uploads.PlannedFile:
         raise BadRequest(f"Invalid size for {entry['path']!r}")
     try:
         sample = base64.b64decode(entry.get("sample") or "", validate=True)
-    except (binascii.Error, TypeError):
+    except (ValueError, TypeError):  # binascii.Error, or a non-ASCII string
         raise BadRequest(f"Invalid base64 sample for {entry['path']!r}") from None
     return uploads.PlannedFile(check_path(entry["path"]), size, sample)
 
@@ -75,9 +72,16 @@ def preupload(request: Request, principal: Caller, target: Target, revision: str
             planned,
             lfs_threshold=plaza.settings.lfs_threshold,
             max_file_size=plaza.settings.max_file_size,
-            git_ignore=body.get("gitIgnore"),
+            git_ignore=_git_ignore(body),
         )
     return {"files": plan}
+
+
+def _git_ignore(body: dict) -> str | None:
+    rules = body.get("gitIgnore")
+    if rules is not None and not isinstance(rules, str):
+        raise BadRequest("'gitIgnore' must be the text of a .gitignore file")
+    return rules
 
 
 def _base_revision(request: Request, revision: str) -> str:
@@ -89,9 +93,11 @@ def _base_revision(request: Request, revision: str) -> str:
 def _parse_line(line: bytes) -> tuple[str, dict]:
     try:
         item = json.loads(line)
-        return item["key"], item["value"]
-    except (ValueError, KeyError, TypeError):
+        key, value = item["key"], item["value"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise BadRequest('Each line of the commit body must be {"key": ..., "value": ...}') from None
+    check_text(item)
+    return key, value
 
 
 def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
@@ -101,7 +107,7 @@ def _operation(key: str, value: dict, session, plaza) -> commits.Operation:
     if key == "file":
         try:
             data = base64.b64decode(value.get("content", ""), validate=True)
-        except (binascii.Error, TypeError):
+        except (ValueError, TypeError):  # binascii.Error, or a non-ASCII string
             raise BadRequest(f"Invalid base64 content for {path!r}") from None
         if len(data) > plaza.settings.max_file_size:
             raise PayloadTooLarge(f"{path} is larger than the limit of {plaza.settings.max_file_size} bytes")
