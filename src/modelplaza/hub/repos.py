@@ -129,8 +129,14 @@ SORT_COLUMNS = {
 }
 
 
+# Longer than any repo id, and far below what SQLite's LIKE takes (50,000 bytes of pattern).
+MAX_SEARCH_LENGTH = 256
+
+
 @dataclass
 class RepoQuery:
+    """What a list asks for; BadRequest for a search too long to be meant."""
+
     repo_type: str
     search: str | None = None
     # Search the cards' prose too, not only the repo ids (the API's ``search`` is ids only).
@@ -141,6 +147,10 @@ class RepoQuery:
     ascending: bool = False
     offset: int = 0
     limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.search and len(self.search) > MAX_SEARCH_LENGTH:
+            raise BadRequest(f"The search is too long: at most {MAX_SEARCH_LENGTH} characters")
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:
