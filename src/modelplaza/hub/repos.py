@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, case, delete, false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from modelplaza.auth import permissions
@@ -13,7 +14,7 @@ from modelplaza.auth.accounts import find_account
 from modelplaza.auth.permissions import Action
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Commit, Ref, Repo, RepoTag
-from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
+from modelplaza.errors import AlreadyExists, BadRequest, Forbidden, PlazaError
 from modelplaza.hub.commits import initial_commit
 from modelplaza.hub.trees import FileEntry
 from modelplaza.names import check_name
@@ -87,17 +88,30 @@ def create_repo(
         raise Forbidden(f"You may not create repos in the namespace {namespace!r}")
     existing = _lookup(session, repo_type, namespace, name)
     if existing is not None:
-        if permissions.allowed(principal, Action.READ_REPO, existing):
-            # Plain values, not the Repo: the rollback that follows the error expires it.
-            raise AlreadyExists(
-                f"You already created this {repo_type} repo", repo_type=repo_type, repo_id=existing.repo_id
-            )
-        raise Forbidden(f"The name {namespace}/{name} is taken")
+        raise _taken(principal, existing)
     repo = Repo(type=repo_type, namespace=namespace, name=name, owner_id=owner.id, private=private)
-    session.add(repo)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(repo)
+    except IntegrityError:
+        # Created by a concurrent request since the lookup (PostgreSQL lets both look first).
+        existing = _lookup(session, repo_type, namespace, name)
+        if existing is None:
+            raise
+        raise _taken(principal, existing) from None
     initial_commit(session, repo, author.name, gitattributes)
     return repo
+
+
+def _taken(principal: Principal, existing: Repo) -> PlazaError:
+    if permissions.allowed(principal, Action.READ_REPO, existing):
+        # Plain values, not the Repo: the rollback that follows the error expires it.
+        return AlreadyExists(
+            f"You already created this {existing.type} repo",
+            repo_type=existing.type,
+            repo_id=existing.repo_id,
+        )
+    return Forbidden(f"The name {existing.repo_id} is taken")
 
 
 def delete_repo(session: Session, repo: Repo) -> None:
