@@ -21,8 +21,10 @@ import pytest
 from huggingface_hub import HfApi
 
 from tests.integration.test_bad_input import INVALID_CREDENTIALS, _assert_clean_error, _auth, _state
+from tests.integration.test_web_accounts import browser, csrf, log_in
 from tests.plaza_server import PlazaServer, free_port, running_plaza
 
+LARGEST_ID = 2**31 - 1  # ids are 32-bit in PostgreSQL
 LARGEST = 2**63 - 1
 HUGE = str(10**30)
 SURROGATE = "lone surrogate"
@@ -168,22 +170,22 @@ def test_urls_that_are_not_utf8_are_refused(plaza, repo_id, path):
 @pytest.mark.parametrize(
     ("method", "url", "problem"),
     [
-        ("GET", f"/api/jobs/{HUGE}", f"job_id: Input should be less than or equal to {LARGEST}"),
+        ("GET", f"/api/jobs/{HUGE}", f"job_id: Input should be less than or equal to {LARGEST_ID}"),
         ("GET", f"/api/jobs/-{HUGE}", "job_id: Input should be greater than or equal to 1"),
         (
             "GET",
-            f"/api/jobs/{LARGEST + 1}/events",
-            f"job_id: Input should be less than or equal to {LARGEST}",
+            f"/api/jobs/{LARGEST_ID + 1}/events",
+            f"job_id: Input should be less than or equal to {LARGEST_ID}",
         ),
         ("GET", f"/api/jobs/{HUGE}/logs", "job_id"),
         ("GET", f"/api/jobs/{HUGE}/stream", "job_id"),
         ("POST", f"/api/jobs/{HUGE}/cancel", "job_id"),
         ("GET", f"/api/jobs?offset={HUGE}", f"offset: Input should be less than or equal to {LARGEST}"),
-        ("GET", f"/api/jobs/1/events?after={HUGE}", "after"),
+        ("GET", f"/api/jobs/1/events?after={LARGEST_ID + 1}", "after"),
         ("GET", f"/api/jobs/1/stream?after={HUGE}", "after"),
     ],
 )
-def test_numbers_beyond_64_bits_are_refused(plaza, method, url, problem):
+def test_numbers_too_large_for_the_database_are_refused(plaza, method, url, problem):
     response = httpx.request(method, f"{plaza.url}{url}", headers=_auth(plaza))
     _assert_clean_error(response, 400, problem)
 
@@ -194,14 +196,25 @@ def test_a_job_recipe_that_is_not_unicode_is_refused(plaza):
 
 
 def test_the_largest_job_id_is_simply_not_found(plaza):
-    response = httpx.get(f"{plaza.url}/api/jobs/{LARGEST}", headers=_auth(plaza))
+    response = httpx.get(f"{plaza.url}/api/jobs/{LARGEST_ID}", headers=_auth(plaza))
     _assert_clean_error(response, 404, "not found")
+    response = httpx.get(f"{plaza.url}/api/jobs?offset={LARGEST}", headers=_auth(plaza))
+    assert response.status_code == 200 and response.json() == []
 
 
 def test_a_huge_last_event_id_is_refused(plaza):
     headers = {**_auth(plaza), "Last-Event-ID": HUGE}
     response = httpx.get(f"{plaza.url}/api/jobs/1/stream", headers=headers)
-    _assert_clean_error(response, 400, str(LARGEST))
+    _assert_clean_error(response, 400, str(LARGEST_ID))
+
+
+def test_ids_too_large_for_the_database_on_the_pages(plaza):
+    with browser(plaza) as client:
+        assert log_in(client, "alice").status_code == 303
+        page = client.get(f"/jobs/{LARGEST_ID + 1}")
+        assert page.status_code == 404 and "not found" in page.text
+        revoke = client.post(f"/settings/tokens/{HUGE}/revoke", data={"csrf_token": csrf(client)})
+        assert revoke.status_code == 400 and str(LARGEST_ID) in revoke.text
 
 
 @pytest.mark.parametrize("url", ["/api/models?search=", "/api/datasets?search="])

@@ -19,7 +19,7 @@ from modelplaza.api.routing import api_router
 from modelplaza.auth import permissions
 from modelplaza.auth.permissions import Action
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Job
+from modelplaza.db.models import LARGEST_ID, Job
 from modelplaza.http.context import get_plaza
 from modelplaza.http.principals import get_principal
 from modelplaza.http.shapes import event_json
@@ -30,8 +30,7 @@ from modelplaza.plaza import Plaza
 
 router = api_router(tags=["jobs"])
 Caller = Annotated[Principal, Depends(get_principal)]
-# The database's integers are 64-bit: a larger number names no job and no event.
-LARGEST_ID = 2**63 - 1
+LARGEST_OFFSET = 2**63 - 1  # 64-bit in both databases
 JobId = Annotated[int, Path(ge=1, le=LARGEST_ID)]
 After = Annotated[int, Query(ge=0, le=LARGEST_ID, description="Only events with a greater id")]
 # How often a stream looks for new events, and how long it may stay silent before a comment
@@ -61,7 +60,7 @@ def list_jobs(
     principal: Caller,
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=LARGEST_ID)] = 0,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_OFFSET)] = 0,
 ) -> list[dict]:
     user = permissions.require(principal, Action.LIST_JOBS)
     with get_plaza(request).db.read() as session:
