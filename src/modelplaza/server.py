@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modelplaza.app import create_app
 from modelplaza.config import Settings
+from modelplaza.http.keepalive import KeepAlive
 from modelplaza.jobs.worker import GRACE_SECONDS, Worker, local_endpoint
 from modelplaza.plaza import Plaza
 
@@ -73,7 +74,7 @@ def app(settings: Settings) -> ASGIApp:
     """The plaza's app in the serving process, with the embedded job worker when it is on."""
     _configure_logging()
     plaza = Plaza(settings)
-    served: ASGIApp = create_app(plaza)
+    served: ASGIApp = KeepAlive(create_app(plaza))
     if settings.embedded_worker:
         endpoint = local_endpoint(settings)
         served = WorkerLifespan(served, Worker(plaza, endpoint, settings.job_concurrency), endpoint)

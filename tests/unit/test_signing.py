@@ -49,7 +49,9 @@ def test_tampered_mac_is_refused(signer):
         signer.verify(flipped)
 
 
-@pytest.mark.parametrize("garbage", ["", ".", "abc", "abc.", ".abc", "not-base64!.x", "a.b.c"])
+@pytest.mark.parametrize(
+    "garbage", ["", ".", "abc", "abc.", ".abc", "not-base64!.x", "a.b.c", "é.é", "abc.dé", "\ud800.x"]
+)
 def test_garbage_is_refused(signer, garbage):
     with pytest.raises(InvalidSignature):
         signer.verify(garbage)

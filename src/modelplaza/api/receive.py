@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from typing import Protocol
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Protocol
 
+from fastapi import Depends
 from starlette.requests import Request
 
 from modelplaza.errors import BadRequest
@@ -23,12 +24,50 @@ class Sink(Protocol):
     def write(self, chunk: bytes) -> None: ...
 
 
+def _strings(value: object) -> Iterator[str]:
+    """Every string in parsed JSON, keys included (iteratively: JSON may nest deeply)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
+def check_text(value: object) -> None:
+    """BadRequest when a string in ``value`` (parsed JSON) is not Unicode text: JSON can
+    escape half of a surrogate pair (``"\\ud800"``), which is no character, so no name, path,
+    message or file can hold it."""
+    for text in _strings(value):
+        if text.isascii():
+            continue
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            raise BadRequest(
+                f"Invalid text in the request: {text[error.start]!r} is a lone surrogate, "
+                "not a Unicode character"
+            ) from None
+
+
+def parse_json(data: bytes) -> object:
+    """JSON text as Python values; BadRequest when it is not JSON, nests too deeply to read or
+    is not Unicode text (``check_text``)."""
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        raise BadRequest("The request body is not valid JSON") from None
+    check_text(value)
+    return value
+
+
 async def json_object(request: Request) -> dict:
     """The body as a JSON object; BadRequest when it is not one."""
-    try:
-        body = json.loads(await request.body())
-    except ValueError:
-        raise BadRequest("The request body is not valid JSON") from None
+    body = parse_json(await request.body())
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object")
     return body
@@ -50,6 +89,17 @@ async def ndjson_lines(request: Request) -> AsyncIterator[list[bytes]]:
     last = b"".join(partial)
     if last.strip():
         yield [last]
+
+
+async def optional_json_object(request: Request) -> dict:
+    """The body as a JSON object, or an empty one when there is no body at all."""
+    return await json_object(request) if await request.body() else {}
+
+
+# Bodies read on the event loop before the handler runs: handlers taking them stay plain
+# ``def`` functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
+JsonObject = Annotated[dict, Depends(json_object)]
+OptionalJsonObject = Annotated[dict, Depends(optional_json_object)]
 
 
 async def receive_blob(request: Request, writer: Sink) -> None:

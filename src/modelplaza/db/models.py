@@ -46,6 +46,11 @@ class Base(DeclarativeBase):
     pass
 
 
+# The largest row id: ids are Integer columns, 32-bit in PostgreSQL. A larger number in a request
+# names nothing, and the database would refuse to compare with it.
+LARGEST_ID = 2**31 - 1
+
+
 class Account(Base):
     """A namespace: either a user (who can log in) or an organisation (which has members)."""
 

@@ -34,7 +34,9 @@ def _private_files(url: str) -> None:
 
 def _sqlite_engine(url: str) -> Engine:
     _private_files(url)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 60}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_conn, _record) -> None:
@@ -58,12 +60,17 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 class Database:
+    """The plaza's database. Its errors name no values (``hide_parameters``): they reach the
+    log, and a value may be a secret's hash or a user's private text."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         if url.startswith("sqlite"):
             self.engine = _sqlite_engine(url)
         else:
-            self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(
+                url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+            )
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(write=True), expire_on_commit=False)
 

@@ -59,10 +59,18 @@ def status_and_message(request: Request, exc: Exception) -> tuple[int, str]:
     if isinstance(exc, DataError):
         # A value the database refuses (PostgreSQL: NUL in text, a number out of range) is the
         # caller's mistake: a last line of defence behind the checks in the domain.
-        log.info("refused a value on %s %s: %s", request.method, request.url.path, exc.orig)
+        log.info("refused a value on %s: %s", _where(request), exc.orig)
         return 400, "Invalid request: a value contains a NUL character or is out of range"
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unexpected error on %s", _where(request), exc_info=exc)
     return 500, "Internal server error; the plaza's log has the details"
+
+
+def _where(request: Request) -> str:
+    """The method and the route's pattern, for the log: the address itself may hold a
+    credential (an upload link is one), and the database's errors name no values either
+    (``db.session``)."""
+    route = request.scope.get("route")
+    return f"{request.method} {getattr(route, 'path', None) or request.url.path}"
 
 
 def json_error(request: Request, exc: Exception) -> Response:

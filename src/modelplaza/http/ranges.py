@@ -6,7 +6,14 @@ import re
 
 from modelplaza.errors import RangeNotSatisfiable
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII)
+# More digits than any file's size has: such a position lies past the end of every file.
+_MAX_DIGITS = 19
+
+
+def _position(digits: str) -> int:
+    """A byte position; one too long to convert (thousands of digits) is past any end."""
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -18,9 +25,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None  # Multi-range or malformed: RFC 9110 lets us answer with the whole file.
     first, last = match.groups()
     if first == "":
-        start, end = max(size - int(last), 0), size - 1
+        start, end = max(size - _position(last), 0), size - 1
     else:
-        start, end = int(first), min(int(last), size - 1) if last else size - 1
+        start, end = _position(first), min(_position(last), size - 1) if last else size - 1
     if start >= size or start > end:
         raise RangeNotSatisfiable(size)
     return start, end

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.permissions import Action, allowed, require
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Account, Like, Repo
+from modelplaza.db.session import rows_matched
 
 
 def has_liked(session: Session, principal: Principal, repo: Repo) -> bool:
@@ -23,14 +25,29 @@ def set_like(session: Session, principal: Principal, repo: Repo, liked: bool) ->
     user = require(principal, Action.LIKE_REPO, repo)
     current = session.get(Like, (user.user_id, repo.id))
     if liked and current is None:
-        session.add(Like(user_id=user.user_id, repo_id=repo.id))
-        session.execute(update(Repo).where(Repo.id == repo.id).values(likes=Repo.likes + 1))
+        _add_like(session, user.user_id, repo.id)
     elif not liked and current is not None:
-        session.delete(current)
-        session.execute(update(Repo).where(Repo.id == repo.id).values(likes=Repo.likes - 1))
+        _remove_like(session, user.user_id, repo.id)
     session.flush()
     session.refresh(repo)
     return repo.likes
+
+
+def _add_like(session: Session, user_id: int, repo_id: int) -> None:
+    try:
+        with session.begin_nested():
+            session.add(Like(user_id=user_id, repo_id=repo_id))
+            session.flush()
+            session.execute(update(Repo).where(Repo.id == repo_id).values(likes=Repo.likes + 1))
+    except IntegrityError:
+        pass  # The same user's concurrent request liked it first (PostgreSQL lets both look).
+
+
+def _remove_like(session: Session, user_id: int, repo_id: int) -> None:
+    # Counted only if this request removed it: a concurrent unlike may have been first.
+    removed = delete(Like).where(Like.user_id == user_id, Like.repo_id == repo_id)
+    if rows_matched(session, removed):
+        session.execute(update(Repo).where(Repo.id == repo_id).values(likes=Repo.likes - 1))
 
 
 def likes_of(session: Session, principal: Principal, user_id: int) -> list[tuple[datetime, Repo]]:

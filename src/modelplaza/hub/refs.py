@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from modelplaza.db.models import Commit, Ref, Repo
@@ -84,11 +85,18 @@ def create_ref(
     session: Session, repo: Repo, kind: str, name: str, commit_id: str, message: str | None = None
 ) -> Ref:
     check_ref_name(name)
+    exists = AlreadyExists(f"The {kind} {name!r} already exists in {repo.repo_id}")
     if get_ref(session, repo, kind, name) is not None:
-        raise AlreadyExists(f"The {kind} {name!r} already exists in {repo.repo_id}")
+        raise exists
     ref = Ref(repo_id=repo.id, kind=kind, name=name, commit_id=commit_id, message=message)
-    session.add(ref)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(ref)
+    except IntegrityError:
+        # Created by a concurrent request since the lookup (PostgreSQL lets both look first).
+        if get_ref(session, repo, kind, name) is None:
+            raise
+        raise exists from None
     return ref
 
 
@@ -110,10 +118,10 @@ def delete_ref(session: Session, repo: Repo, kind: str, name: str) -> None:
     _, name = _strip_prefix(name)
     if kind == "branch" and name == DEFAULT_BRANCH:
         raise Forbidden(f"The default branch {DEFAULT_BRANCH!r} cannot be deleted")
-    ref = get_ref(session, repo, kind, name)
-    if ref is None:
+    # One statement, so that of two concurrent deletes one succeeds and the other finds nothing.
+    removed = delete(Ref).where(Ref.repo_id == repo.id, Ref.kind == kind, Ref.name == name)
+    if not rows_matched(session, removed):
         raise RevisionNotFound(f"No {kind} named {name!r} in {repo.repo_id}")
-    session.delete(ref)
 
 
 def list_refs(session: Session, repo: Repo) -> list[Ref]:

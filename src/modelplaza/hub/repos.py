@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, case, delete, false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from modelplaza.auth import permissions
@@ -13,7 +14,7 @@ from modelplaza.auth.accounts import find_account
 from modelplaza.auth.permissions import Action, NewRepo
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.db.models import Account, Commit, Ref, Repo, RepoTag
-from modelplaza.errors import AlreadyExists, BadRequest, Forbidden
+from modelplaza.errors import AlreadyExists, BadRequest, Forbidden, PlazaError
 from modelplaza.hub import trees
 from modelplaza.hub.commits import initial_commit
 from modelplaza.hub.trees import FileEntry
@@ -96,17 +97,30 @@ def create_repo(
         raise Forbidden(f"You may not create repos in the namespace {namespace!r}")
     existing = _lookup(session, repo_type, namespace, name)
     if existing is not None:
-        if permissions.allowed(principal, Action.READ_REPO, existing):
-            # Plain values, not the Repo: the rollback that follows the error expires it.
-            raise AlreadyExists(
-                f"You already created this {repo_type} repo", repo_type=repo_type, repo_id=existing.repo_id
-            )
-        raise Forbidden(f"The name {namespace}/{name} is taken")
+        raise _taken(principal, existing)
     repo = Repo(type=repo_type, namespace=namespace, name=name, owner_id=owner.id, private=private)
-    session.add(repo)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(repo)
+    except IntegrityError:
+        # Created by a concurrent request since the lookup (PostgreSQL lets both look first).
+        existing = _lookup(session, repo_type, namespace, name)
+        if existing is None:
+            raise
+        raise _taken(principal, existing) from None
     initial_commit(session, repo, author.name, gitattributes)
     return repo
+
+
+def _taken(principal: Principal, existing: Repo) -> PlazaError:
+    if permissions.allowed(principal, Action.READ_REPO, existing):
+        # Plain values, not the Repo: the rollback that follows the error expires it.
+        return AlreadyExists(
+            f"You already created this {existing.type} repo",
+            repo_type=existing.type,
+            repo_id=existing.repo_id,
+        )
+    return Forbidden(f"The name {existing.repo_id} is taken")
 
 
 def delete_repo(session: Session, repo: Repo) -> None:
@@ -138,8 +152,14 @@ SORT_COLUMNS = {
 }
 
 
+# Longer than any repo id, and far below what SQLite's LIKE takes (50,000 bytes of pattern).
+MAX_SEARCH_LENGTH = 256
+
+
 @dataclass
 class RepoQuery:
+    """What a list asks for; BadRequest for a search too long to be meant."""
+
     repo_type: str
     search: str | None = None
     # Search the cards' prose too, not only the repo ids (the API's ``search`` is ids only).
@@ -150,6 +170,10 @@ class RepoQuery:
     ascending: bool = False
     offset: int = 0
     limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.search and len(self.search) > MAX_SEARCH_LENGTH:
+            raise BadRequest(f"The search is too long: at most {MAX_SEARCH_LENGTH} characters")
 
 
 def _visible(principal: Principal) -> ColumnElement[bool]:

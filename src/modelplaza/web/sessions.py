@@ -88,5 +88,6 @@ async def check_csrf(request: Request) -> None:
         if content_type.startswith("multipart/") and (await in_thread(page_principal, request)).is_anonymous:
             raise AuthenticationRequired("Log in to upload files.")
         sent = (await request.form()).get(CSRF_FIELD)
-    if not expected or not isinstance(sent, str) or not hmac.compare_digest(expected, sent):
+    # Compared as bytes: a cookie or field with non-ASCII characters is simply not the token.
+    if not expected or not isinstance(sent, str) or not hmac.compare_digest(expected.encode(), sent.encode()):
         raise Forbidden("This form has expired or did not come from this site: reload the page and try again")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from typing import Annotated
 
@@ -14,7 +13,7 @@ from sqlalchemy.orm import Session
 from modelplaza.api import openapi
 from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
-from modelplaza.api.receive import json_object, ndjson_lines
+from modelplaza.api.receive import JsonObject, check_text, ndjson_lines
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.db.models import Repo
@@ -49,9 +48,6 @@ def _writable(request: Request, principal: Caller, target: Target) -> RepoPath:
 # The rights are checked before the body is read: dependencies run in the order of the
 # parameters, so a handler names ``WritableTarget`` before its body.
 WritableTarget = Annotated[RepoPath, Depends(_writable)]
-# Request bodies, read on the event loop before the handler runs: handlers taking them stay
-# plain ``def`` functions, which FastAPI runs in its threadpool (see modelplaza/http/threads.py).
-JsonObject = Annotated[dict, Depends(json_object)]
 RequestedPaths = Annotated[list[str], Depends(_requested_paths)]
 COMMIT_BODY = BodyLimit("A commit", lambda s: s.max_commit_size, "max_commit_size")
 
@@ -64,7 +60,7 @@ def _planned(entry: object) -> uploads.PlannedFile:
         raise BadRequest(f"Invalid size for {entry['path']!r}")
     try:
         sample = base64.b64decode(entry.get("sample") or "", validate=True)
-    except (binascii.Error, TypeError):
+    except (ValueError, TypeError):  # binascii.Error, or a non-ASCII string
         raise BadRequest(f"Invalid base64 sample for {entry['path']!r}") from None
     return uploads.PlannedFile(check_path(entry["path"]), size, sample)
 
@@ -91,9 +87,16 @@ def preupload(
             planned,
             lfs_threshold=plaza.settings.lfs_threshold,
             max_file_size=plaza.settings.max_file_size,
-            git_ignore=body.get("gitIgnore"),
+            git_ignore=_git_ignore(body),
         )
     return {"files": plan}
+
+
+def _git_ignore(body: dict) -> str | None:
+    rules = body.get("gitIgnore")
+    if rules is not None and not isinstance(rules, str):
+        raise BadRequest("'gitIgnore' must be the text of a .gitignore file")
+    return rules
 
 
 def _base_revision(request: Request, revision: str) -> str:
@@ -105,9 +108,11 @@ def _base_revision(request: Request, revision: str) -> str:
 def _parse_line(line: bytes) -> tuple[str, dict]:
     try:
         item = json.loads(line)
-        return item["key"], item["value"]
-    except (ValueError, KeyError, TypeError):
+        key, value = item["key"], item["value"]
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise BadRequest('Each line of the commit body must be {"key": ..., "value": ...}') from None
+    check_text(item)
+    return key, value
 
 
 def _path(key: str, value: object) -> str:
@@ -121,7 +126,7 @@ def _inline_file(value: dict, plaza: Plaza) -> commits.PutFile:
     path = _path("file", value)
     try:
         data = base64.b64decode(value.get("content", ""), validate=True)
-    except (binascii.Error, TypeError):
+    except (ValueError, TypeError):  # binascii.Error, or a non-ASCII string
         raise BadRequest(f"Invalid base64 content for {path!r}") from None
     if len(data) > plaza.settings.max_file_size:
         raise PayloadTooLarge(f"{path} is larger than the limit of {plaza.settings.max_file_size} bytes")

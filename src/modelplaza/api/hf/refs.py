@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from modelplaza.api import openapi
 from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo
+from modelplaza.api.receive import JsonObject, OptionalJsonObject
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Principal
 from modelplaza.errors import BadRequest
@@ -74,11 +75,11 @@ def _body_str(body: dict, key: str) -> str | None:
     openapi_extra=openapi.body(schemas.CreateBranchRequest),
 )
 def create_branch(
-    request: Request, principal: Caller, target: Target, branch: str, body: dict | None = Body(None)
+    request: Request, principal: Caller, target: Target, branch: str, body: OptionalJsonObject
 ) -> dict:
     with get_plaza(request).db.write() as session:
         repo = repos.get_writable(session, principal, *target.key)
-        refs.create_branch(session, repo, param(branch), _body_str(body or {}, "startingPoint"))
+        refs.create_branch(session, repo, param(branch), _body_str(body, "startingPoint"))
     return {}
 
 
@@ -95,9 +96,7 @@ def delete_branch(request: Request, principal: Caller, target: Target, branch: s
     response_model=schemas.Empty,
     openapi_extra=openapi.body(schemas.CreateTagRequest),
 )
-def create_tag(
-    request: Request, principal: Caller, target: Target, revision: str, body: dict = Body(...)
-) -> dict:
+def create_tag(request: Request, principal: Caller, target: Target, revision: str, body: JsonObject) -> dict:
     tag = _body_str(body, "tag")
     if not tag:
         raise BadRequest("The request needs the 'tag' name")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from modelplaza.api import openapi
 from modelplaza.api.hf import schemas, serialize
 from modelplaza.api.hf.paths import RepoPath, api_repo, repo_type_from_plural
+from modelplaza.api.receive import JsonObject
 from modelplaza.api.routing import api_router
 from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.errors import AuthenticationRequired, BadRequest
@@ -18,6 +19,7 @@ from modelplaza.http.principals import get_principal
 from modelplaza.http.rawpath import param
 from modelplaza.hub import commits, refs, repos, trees
 from modelplaza.hub.repos import RepoQuery
+from modelplaza.names import check_name
 
 router = api_router(tags=["repos"])
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -39,7 +41,7 @@ def _namespace_and_name(body: dict, principal: Principal) -> tuple[str, str]:
     if not isinstance(name, str):
         raise BadRequest("The request needs the repo 'name'")
     if body.get("organization"):
-        return body["organization"], name
+        return check_name(body["organization"], "namespace"), name
     if not isinstance(principal, Authenticated):
         raise AuthenticationRequired("Authentication required: send a write token")
     return principal.name, name
@@ -50,7 +52,7 @@ def _namespace_and_name(body: dict, principal: Principal) -> tuple[str, str]:
     response_model=schemas.CreateRepoResponse,
     openapi_extra=openapi.body(schemas.CreateRepoRequest),
 )
-def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
+def create_repo(request: Request, principal: Caller, body: JsonObject) -> dict:
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
     namespace, name = _namespace_and_name(body, principal)
@@ -72,7 +74,7 @@ def create_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
 @router.delete(
     "/api/repos/delete", response_model=schemas.Empty, openapi_extra=openapi.body(schemas.DeleteRepoRequest)
 )
-def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> dict:
+def delete_repo(request: Request, principal: Caller, body: JsonObject) -> dict:
     plaza = get_plaza(request)
     repo_type = repos.check_repo_type(body.get("type"))
     namespace, name = _namespace_and_name(body, principal)
@@ -87,7 +89,7 @@ def delete_repo(request: Request, principal: Caller, body: dict = Body(...)) -> 
     response_model=schemas.Empty,
     openapi_extra=openapi.body(schemas.RepoSettingsRequest),
 )
-def update_settings(request: Request, principal: Caller, target: Target, body: dict = Body(...)) -> dict:
+def update_settings(request: Request, principal: Caller, target: Target, body: JsonObject) -> dict:
     with get_plaza(request).db.write() as session:
         repo = repos.get_administrable(session, principal, *target.key)
         repos.update_settings(repo, private=_visibility(body))

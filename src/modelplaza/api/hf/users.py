@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Body, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from modelplaza.api.hf import schemas
+from modelplaza.api.receive import JsonObject
 from modelplaza.api.routing import api_router
 from modelplaza.auth.accounts import get_user
 from modelplaza.auth.principal import Authenticated, Principal
@@ -49,7 +50,7 @@ def whoami(request: Request, principal: Caller) -> dict:
 
 @router.post("/api/validate-yaml")
 @takes_body(CARD_BODY)
-def validate_yaml(body: dict = Body(...)) -> Response:
+def validate_yaml(body: JsonObject) -> Response:
     content = body.get("content")
     if not isinstance(content, str):
         return JSONResponse({"errors": [{"message": "'content' must be the README text"}]}, 400)

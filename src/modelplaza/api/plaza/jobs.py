@@ -8,17 +8,18 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Header, Query, Request, Response
+from fastapi import Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
 from modelplaza.api.plaza import schemas
 from modelplaza.api.plaza.serialize import job_json, log_text, sse_message
+from modelplaza.api.receive import check_text
 from modelplaza.api.routing import api_router
 from modelplaza.auth import permissions
 from modelplaza.auth.permissions import Action
 from modelplaza.auth.principal import Principal
-from modelplaza.db.models import Job
+from modelplaza.db.models import LARGEST_ID, Job
 from modelplaza.http.context import get_plaza
 from modelplaza.http.principals import get_principal
 from modelplaza.http.shapes import event_json
@@ -29,7 +30,9 @@ from modelplaza.plaza import Plaza
 
 router = api_router(tags=["jobs"])
 Caller = Annotated[Principal, Depends(get_principal)]
-After = Annotated[int, Query(ge=0, description="Only events with a greater id")]
+LARGEST_OFFSET = 2**63 - 1  # 64-bit in both databases
+JobId = Annotated[int, Path(ge=1, le=LARGEST_ID)]
+After = Annotated[int, Query(ge=0, le=LARGEST_ID, description="Only events with a greater id")]
 # How often a stream looks for new events, and how long it may stay silent before a comment
 # tells proxies and clients the connection is still alive.
 POLL_SECONDS = 0.5
@@ -57,7 +60,7 @@ def list_jobs(
     principal: Caller,
     state: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_OFFSET)] = 0,
 ) -> list[dict]:
     user = permissions.require(principal, Action.LIST_JOBS)
     with get_plaza(request).db.read() as session:
@@ -66,13 +69,13 @@ def list_jobs(
 
 
 @router.get("/api/jobs/{job_id}", response_model=schemas.JobInfo)
-def show(request: Request, principal: Caller, job_id: int) -> dict:
+def show(request: Request, principal: Caller, job_id: JobId) -> dict:
     with get_plaza(request).db.read() as session:
         return job_json(session, queue.get_visible(session, principal, job_id))
 
 
 @router.post("/api/jobs/{job_id}/cancel", response_model=schemas.JobInfo)
-def cancel(request: Request, principal: Caller, job_id: int) -> dict:
+def cancel(request: Request, principal: Caller, job_id: JobId) -> dict:
     with get_plaza(request).db.write() as session:
         job = queue.get_visible(session, principal, job_id)
         queue.request_cancel(session, principal, job)
@@ -80,13 +83,13 @@ def cancel(request: Request, principal: Caller, job_id: int) -> dict:
 
 
 @router.get("/api/jobs/{job_id}/logs", response_class=PlainTextResponse)
-def logs(request: Request, principal: Caller, job_id: int) -> str:
+def logs(request: Request, principal: Caller, job_id: JobId) -> str:
     with get_plaza(request).db.read() as session:
         return log_text(queue.all_events(session, queue.get_visible(session, principal, job_id)))
 
 
 @router.get("/api/jobs/{job_id}/events", response_model=schemas.JobEvents)
-def events(request: Request, principal: Caller, job_id: int, after: After = 0) -> dict:
+def events(request: Request, principal: Caller, job_id: JobId, after: After = 0) -> dict:
     with get_plaza(request).db.read() as session:
         job = queue.get_visible(session, principal, job_id)
         found = queue.events_after(session, job, after)
@@ -97,9 +100,9 @@ def events(request: Request, principal: Caller, job_id: int, after: After = 0) -
 def stream(
     request: Request,
     principal: Caller,
-    job_id: int,
+    job_id: JobId,
     after: After = 0,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=LARGEST_ID)] = None,
 ) -> StreamingResponse:
     """Server-sent events from ``after`` (or the Last-Event-ID a reconnecting browser sends)
     until the job's final state event."""
@@ -116,9 +119,10 @@ def stream(
 def report(
     request: Request,
     principal: Caller,
-    job_id: int,
+    job_id: JobId,
     events: Annotated[list[dict[str, Any]], Body(embed=True, max_length=1000)],
 ) -> Response:
+    check_text(events)
     with get_plaza(request).db.write() as session:
         queue.add_events(session, _own_job(session, principal, job_id), events)
     return Response(status_code=204)
@@ -126,8 +130,9 @@ def report(
 
 @router.post("/api/jobs/{job_id}/result", status_code=204)
 def result(
-    request: Request, principal: Caller, job_id: int, result: Annotated[dict[str, Any], Body(embed=True)]
+    request: Request, principal: Caller, job_id: JobId, result: Annotated[dict[str, Any], Body(embed=True)]
 ) -> Response:
+    check_text(result)
     with get_plaza(request).db.write() as session:
         queue.set_result(session, _own_job(session, principal, job_id), result)
     return Response(status_code=204)

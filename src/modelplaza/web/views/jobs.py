@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from modelplaza import data
 from modelplaza.auth.permissions import visible_job_owner
 from modelplaza.auth.principal import Authenticated
-from modelplaza.db.models import Job
+from modelplaza.db.models import LARGEST_ID, Job
 from modelplaza.errors import Conflict, JobNotFound, PlazaError
 from modelplaza.http.context import get_plaza
 from modelplaza.http.shapes import event_json
@@ -49,7 +49,7 @@ GUIDE = {
 
 
 def _job_id(raw: str) -> int:
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) > LARGEST_ID:
         raise JobNotFound(f"Job {raw[:40]!r} not found")
     return int(raw)
 

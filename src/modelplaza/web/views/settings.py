@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from modelplaza.auth import accounts
 from modelplaza.auth.permissions import Action, allowed, require
 from modelplaza.auth.principal import Authenticated
+from modelplaza.db.models import LARGEST_ID
 from modelplaza.errors import PlazaError
 from modelplaza.http.context import get_plaza
 from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
@@ -69,7 +71,7 @@ def create_token(request: Request, form: PostedForm) -> Response:
 
 
 @router.post(TOKENS_URL + "/{token_id}/revoke")
-def revoke_token(request: Request, token_id: int) -> Response:
+def revoke_token(request: Request, token_id: Annotated[int, Path(ge=1, le=LARGEST_ID)]) -> Response:
     principal = signed_in(request, SETTINGS_NEED_LOGIN)
     with get_plaza(request).db.write() as session:
         token = accounts.revoke_token(session, principal.user_id, token_id)
