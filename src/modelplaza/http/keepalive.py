@@ -45,7 +45,9 @@ class KeepAlive:
 
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start" and not body.whole and not await body.drain():
-                message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+                headers = list(message.get("headers", ()))
+                if (b"connection", b"close") not in headers:  # a 413 may have said so already
+                    message = {**message, "headers": [*headers, (b"connection", b"close")]}
             await send(message)
 
         await self.app(scope, body.receive, sending)
