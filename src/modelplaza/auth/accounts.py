@@ -117,6 +117,13 @@ def check_password(session: Session, name: str, password: str) -> Account | None
     return account if verify_password(account.password_hash, password) else None
 
 
+def set_password(session: Session, name: str, password_hash: str) -> Account:
+    """Give the user ``name`` a new password (its hash, from ``new_password``)."""
+    user = get_user(session, name)
+    user.password_hash = password_hash
+    return user
+
+
 def create_org(session: Session, name: str, owner: str) -> Account:
     owner_account = get_user(session, owner)
     org = _new_account(session, name, "org", fullname=name)

@@ -81,7 +81,7 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from(data_dir)
-    plaza = Plaza(settings).migrate()
+    plaza = Plaza.existing(settings)
     loop = Worker(
         plaza,
         endpoint or settings.public_url or local_endpoint(settings),
