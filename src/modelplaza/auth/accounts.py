@@ -61,12 +61,17 @@ def find_account(session: Session, name: str) -> Account | None:
     return session.scalar(select(Account).where(Account.name == name))
 
 
-def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
+def check_available(session: Session, name: str) -> None:
+    """Raise unless ``name`` may be given to a new account: well formed, not reserved, free."""
     check_name(name, "account name")
     if name.lower() in RESERVED_NAMES:
         raise BadRequest(f"The name {name!r} is reserved for the plaza's own pages")
     if find_account(session, name) is not None:
         raise AlreadyExists(f"The name {name!r} is already taken")
+
+
+def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
+    check_available(session, name)
     account = Account(name=name, kind=kind, **fields)
     session.add(account)
     session.flush()

@@ -90,6 +90,8 @@ def create_user(
 ) -> None:
     """Create a user who logs in with a password (asked for twice on a terminal)."""
     plaza = _plaza(data_dir)
+    with plaza.db.read() as session:  # a name that cannot be had fails before the password is asked
+        accounts.check_available(session, name)
     password_hash = accounts.new_password(_password(password, password_stdin))
     with plaza.db.write() as session:
         accounts.create_user(session, name, password_hash, is_admin=admin, email=email)
@@ -103,6 +105,8 @@ def set_password(
 ) -> None:
     """Change a user's password; their browser logins end (their tokens still work)."""
     plaza = _plaza(data_dir)
+    with plaza.db.read() as session:
+        accounts.get_user(session, name)
     password_hash = accounts.new_password(_password(password, password_stdin))
     with plaza.db.write() as session:
         user = accounts.set_password(session, name, password_hash)
