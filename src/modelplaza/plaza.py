@@ -34,9 +34,9 @@ class NoPlaza(PlazaError):
     """The data directory or database holds no plaza yet."""
 
 
-def _no_plaza_message(settings: Settings) -> str:
+def _no_plaza_message(settings: Settings, *, empty_database: bool = False) -> str:
     where = settings.data_dir
-    if settings.database_url:
+    if empty_database and settings.database_url:
         url = make_url(settings.database_url).render_as_string(hide_password=True)
         return f"no plaza in the database {url}; run `plaza serve` with that database first"
     return f"no plaza at {where}; run `plaza serve --data-dir {where}` first or pass --data-dir"
@@ -69,11 +69,13 @@ class Plaza:
         """The plaza these settings name, brought to the current schema; NoPlaza when there is
         none yet (commands that change a plaza must not create an empty one beside the real)."""
         _require_plaza(settings)
-        plaza = cls(settings)
-        if not plaza.db.has_schema():
-            plaza.close()
-            raise NoPlaza(_no_plaza_message(settings))
-        return plaza.migrate()
+        database = Database(settings.resolved_database_url)
+        try:
+            if not database.has_schema():
+                raise NoPlaza(_no_plaza_message(settings, empty_database=True))
+        finally:
+            database.dispose()
+        return cls(settings).migrate()
 
     def migrate(self) -> Plaza:
         self.db.migrate()
