@@ -1,4 +1,4 @@
-"""The demo's digits CNN recipe written as a plain PyTorch script: the reference that
+"""The README's digits CNN recipe written as a plain PyTorch script: the reference that
 ``train_bench.py`` holds the plaza's job system to.
 
 It does what the recipe asks and the training job does, with torch alone: read the train /

@@ -163,13 +163,16 @@ def start_plaza(ws: Workspace) -> PlazaProcess:
     env["PLAZA_DATA_DIR"] = str(data_dir)
     plaza = [sys.executable, "-m", "modelplaza.cli.main"]
     admin = {"env": env, "check": True, "capture_output": True, "text": True}
-    subprocess.run([*plaza, "admin", "create-user", "bench"], **admin)
-    token = subprocess.run([*plaza, "admin", "create-token", "bench", "--write"], **admin).stdout.strip()
     url = f"http://127.0.0.1:{free_port()}"
     process = ws.start(
         [*plaza, "serve", "--host", "127.0.0.1", "--port", url.rsplit(":", 1)[1]], "plaza.log", env
     )
     wait_until_up(f"{url}/api/health", process, ws.root / "plaza.log")
+    # Once serve has made the plaza: admin commands change a plaza, never create one.
+    subprocess.run(
+        [*plaza, "admin", "create-user", "bench", "--password-stdin"], input="bench-password\n", **admin
+    )
+    token = subprocess.run([*plaza, "admin", "create-token", "bench", "--write"], **admin).stdout.strip()
     return PlazaProcess(url, data_dir, token, process)
 
 

@@ -1,5 +1,6 @@
-"""The training benchmark: the demo's digits CNN recipe through the plaza's job system against the
-same training as a plain PyTorch script (``plain_digits_cnn.py``), in one run on this machine.
+"""The training benchmark: the README's digits CNN recipe (examples/recipes/digits-cnn.yaml)
+through the plaza's job system against the same training as a plain PyTorch script
+(``plain_digits_cnn.py``), in one run on this machine.
 
 In each round, one after the other:
 
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 SECTION = "\n## Training"
 RESULTS = Path(__file__).with_name("RESULTS.md")
 PLAIN = Path(__file__).with_name("plain_digits_cnn.py")
+# The README's recipe, the one the demo's visitors train first.
+DIGITS_CNN_RECIPE = Path(__file__).parents[1] / "examples" / "recipes" / "digits-cnn.yaml"
 GOAL = 1.10
 POLL_SECONDS = 0.02
 # Idle means using less than this share of a core over a quarter of a second.
@@ -73,7 +76,7 @@ def seed_digits(plaza: PlazaProcess, folder: Path) -> str:
     that trains on it."""
     from huggingface_hub import HfApi
 
-    from modelplaza.demo import DIGITS_CARD, DIGITS_CNN_RECIPE, digits_splits
+    from modelplaza.demo import DIGITS_CARD, digits_splits
 
     for path, data in {"README.md": DIGITS_CARD, **digits_splits()}.items():
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
@@ -81,7 +84,7 @@ def seed_digits(plaza: PlazaProcess, folder: Path) -> str:
     api = HfApi(endpoint=plaza.url, token=plaza.token)
     api.create_repo("bench/digits", repo_type="dataset")
     api.upload_folder(folder_path=folder, repo_id="bench/digits", repo_type="dataset")
-    return DIGITS_CNN_RECIPE.replace("demo/", "bench/")
+    return DIGITS_CNN_RECIPE.read_text().replace("demo/", "bench/")
 
 
 def tree_cpu_seconds(pid: int) -> float:

@@ -1,6 +1,9 @@
-"""Demo content for ``make run``: a user with a token, a real embedding model, two small datasets,
-and a CNN training on the digits through the job system, for the server's worker to run.
-Seeding is idempotent: a second run leaves what is there and queues no second training."""
+"""Demo content for ``make run``: an admin user with a token, a real embedding model and two small
+datasets. Seeding is idempotent: a second run leaves what is there.
+
+No training is queued here: it would be over before anyone opened a browser. The demo's first
+model is trained when the visitor asks, live: "Train" on demo/digits, or the README's
+``plaza train submit examples/recipes/digits-cnn.yaml --watch``."""
 
 from __future__ import annotations
 
@@ -10,18 +13,13 @@ import logging
 import random
 from pathlib import Path
 
-from sqlalchemy import select
-
 from modelplaza.auth import accounts
 from modelplaza.auth.accounts import principal_for
 from modelplaza.config import Settings
-from modelplaza.db.models import Job
-from modelplaza.errors import AlreadyExists, RepoNotFound
+from modelplaza.errors import AlreadyExists
 from modelplaza.hub import commits, repos
 from modelplaza.hub.trees import Snapshot
 from modelplaza.hub.uploads import PlannedFile, plan_uploads
-from modelplaza.jobs import queue
-from modelplaza.jobs.submission import submit_job
 from modelplaza.jobs.worker import local_endpoint
 from modelplaza.plaza import Plaza
 
@@ -81,21 +79,6 @@ size_categories:
 Handwritten digits 0-9 as 8x8 images (scikit-learn's bundled copy of the UCI optical recognition
 of handwritten digits data): `pixel_0` ... `pixel_63` hold the intensities 0-16 row by row,
 `label` the digit. Shuffled with seed 0 and split 70 / 15 / 15 into train, validation and test.
-"""
-
-# The recipe the README's "Training" section shows; the demo trains it on demo/digits.
-DIGITS_CNN = "demo/digits-cnn"
-DIGITS_CNN_RECIPE = f"""\
-data:
-  dataset: demo/digits
-  inputs: "pixel_*"
-  label: label
-  preprocessing: {{scale: minmax, reshape: [1, 8, 8]}}
-model: {{type: cnn, channels: [16, 32]}}
-optimizer: {{name: adam, lr: 0.003}}
-loss: cross_entropy
-training: {{epochs: 10, batch_size: 32, seed: 0}}
-output: {{repo: {DIGITS_CNN}}}
 """
 
 
@@ -174,29 +157,10 @@ def seed(settings: Settings) -> None:
     _publish(plaza, "dataset", "iris", {"README.md": IRIS_CARD, **_iris_csvs()}, "Add the iris dataset")
     digits = {"README.md": DIGITS_CARD, **digits_splits()}
     _publish(plaza, "dataset", "digits", digits, "Add the 8x8 digits dataset")
-    training = _train_digits_cnn(plaza)
     plaza.close()
-    print(f"Demo user {DEMO_USER!r} (password {DEMO_PASSWORD!r}); write token in {token_file}")
-    if training is not None:
-        url = settings.public_url or local_endpoint(settings)
-        print(f"Training {DIGITS_CNN} as job {training}: log in as {DEMO_USER!r} to watch it at {url}/jobs")
-
-
-def _train_digits_cnn(plaza: Plaza) -> int | None:
-    """Queue the CNN recipe on demo/digits as the demo user, through the same checks as the jobs
-    API; None when its model is there already or a job for it is queued, running or done."""
-    with plaza.db.read() as session:
-        user = accounts.get_user(session, DEMO_USER)
-        principal = principal_for(session, user, write=True)
-        try:
-            repos.get_readable(session, principal, "model", *DIGITS_CNN.split("/"))
-            return None
-        except RepoNotFound:
-            pass
-        live = (queue.QUEUED, queue.RUNNING, queue.SUCCEEDED)
-        statement = select(Job.spec).where(Job.owner_id == user.id, Job.kind == "train", Job.state.in_(live))
-        if any(spec["output"]["repo"] == DIGITS_CNN for spec in session.scalars(statement)):
-            return None
-    job_id = submit_job(plaza, principal, "train", DIGITS_CNN_RECIPE)
-    log.info("queued job %d: train %s", job_id, DIGITS_CNN)
-    return job_id
+    url = settings.public_url or local_endpoint(settings)
+    print(f"Demo user {DEMO_USER!r} (password {DEMO_PASSWORD!r}, an admin); write token in {token_file}")
+    print(
+        f"Train a first model: log in, open {url}/datasets/{DEMO_USER}/digits and press Train, or run "
+        "plaza train submit examples/recipes/digits-cnn.yaml --watch"
+    )

@@ -8,10 +8,13 @@ import secrets
 import threading
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from modelplaza.auth.signing import Signer
 from modelplaza.auth.throttle import LoginThrottle
 from modelplaza.config import Settings
 from modelplaza.db import Database
+from modelplaza.errors import PlazaError
 from modelplaza.hub.content import Contents
 from modelplaza.storage.factory import open_store
 
@@ -35,6 +38,26 @@ def _secret(settings: Settings) -> bytes:
     return Path(path).read_text().strip().encode()
 
 
+class NoPlaza(PlazaError):
+    """The data directory or database holds no plaza yet."""
+
+
+def _no_plaza_message(settings: Settings, *, empty_database: bool = False) -> str:
+    where = settings.data_dir
+    if empty_database and settings.database_url:
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        return f"no plaza in the database {url}; run `plaza serve` with that database first"
+    return f"no plaza at {where}; run `plaza serve --data-dir {where}` first or pass --data-dir"
+
+
+def _require_plaza(settings: Settings) -> None:
+    """Fails before anything is created: the data dir, and an SQLite file, must be there."""
+    url = make_url(settings.resolved_database_url)
+    missing_sqlite = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+    if not settings.data_dir.is_dir() or missing_sqlite:
+        raise NoPlaza(_no_plaza_message(settings))
+
+
 class Plaza:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
@@ -48,6 +71,19 @@ class Plaza:
         # Set once a job is queued here, so that a worker in this process starts it at once
         # rather than at its next look at the queue.
         self.job_queued = threading.Event()
+
+    @classmethod
+    def existing(cls, settings: Settings) -> Plaza:
+        """The plaza these settings name, brought to the current schema; NoPlaza when there is
+        none yet (commands that change a plaza must not create an empty one beside the real)."""
+        _require_plaza(settings)
+        database = Database(settings.resolved_database_url)
+        try:
+            if not database.has_schema():
+                raise NoPlaza(_no_plaza_message(settings, empty_database=True))
+        finally:
+            database.dispose()
+        return cls(settings).migrate()
 
     def migrate(self) -> Plaza:
         self.db.migrate()

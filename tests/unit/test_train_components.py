@@ -188,6 +188,15 @@ def test_early_stopping_waits_patience_epochs_and_keeps_the_best_weights():
     assert not result.stopped_early and result.best_epoch == accuracies.index(max(accuracies)) + 1
 
 
+def test_the_latest_metrics_of_a_finished_run_say_the_epoch_it_reached_not_its_best():
+    stopping = {"metric": "loss", "patience": 2, "min_delta": 100.0}  # epoch 1 stays the best
+    the_recipe = iris(training={"epochs": 10, "early_stopping": stopping})
+    latest: dict = {}
+    result = train(the_recipe, prepared(IRIS, the_recipe), on_metrics=latest.update)  # as a job's progress
+    assert (result.best_epoch, len(result.history)) == (1, 3)
+    assert latest["kind"] == "test" and latest["epoch"] == 3 and latest["best_epoch"] == 1
+
+
 def test_without_a_validation_split_the_last_epoch_is_kept():
     no_validation = iris(data={"splits": {"ratios": {"train": 0.8, "validation": 0.0, "test": 0.2}}})
     result = train(no_validation, prepared(IRIS, no_validation))

@@ -64,7 +64,9 @@ def get_account(session: Session, name: str) -> Account:
     return account
 
 
-def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
+def check_available(session: Session, name: str) -> None:
+    """Raise unless ``name`` may be given to a new account: well formed, not reserved, free
+    (whatever its case)."""
     check_name(name, "account name")
     if name.lower() in RESERVED_NAMES:
         raise BadRequest(f"The name {name!r} is reserved for the plaza's own pages")
@@ -72,6 +74,10 @@ def _new_account(session: Session, name: str, kind: str, **fields: object) -> Ac
     if existing is not None:
         same = "" if existing.name == name else f" by {existing.name!r}: names differing only in case are one"
         raise AlreadyExists(f"The name {name!r} is already taken{same}")
+
+
+def _new_account(session: Session, name: str, kind: str, **fields: object) -> Account:
+    check_available(session, name)
     account = Account(name=name, kind=kind, **fields)
     session.add(account)
     try:
@@ -124,6 +130,13 @@ def check_password(session: Session, name: str, password: str) -> Account | None
         verify_password(_unused_hash(), password)
         return None
     return account if verify_password(account.password_hash, password) else None
+
+
+def set_password(session: Session, name: str, password_hash: str) -> Account:
+    """Give the user ``name`` a new password (its hash, from ``new_password``)."""
+    user = get_user(session, name)
+    user.password_hash = password_hash
+    return user
 
 
 def create_org(session: Session, name: str, owner: str) -> Account:

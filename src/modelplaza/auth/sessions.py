@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from modelplaza.auth.accounts import principal_for
 from modelplaza.auth.principal import Authenticated
 from modelplaza.db.models import Account, WebSession, utcnow
+from modelplaza.db.session import rows_matched
 
 SESSION_COOKIE = "plaza_session"
 SESSION_LIFETIME = timedelta(days=30)
@@ -46,3 +47,11 @@ def session_principal(session: Session, secret: str) -> Authenticated | None:
     if row is None or row.expires_at <= utcnow():
         return None
     return principal_for(session, session.get_one(Account, row.user_id), write=True)
+
+
+def end_sessions(session: Session, account: Account, *, keep: str | None = None) -> int:
+    """End every login of ``account`` but the one whose secret is ``keep``; how many ended."""
+    statement = delete(WebSession).where(WebSession.user_id == account.id)
+    if keep is not None:
+        statement = statement.where(WebSession.secret_hash != _hash(keep))
+    return rows_matched(session, statement)

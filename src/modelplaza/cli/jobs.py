@@ -3,6 +3,7 @@ on any plaza reachable over HTTP."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -11,10 +12,8 @@ from typing import Annotated
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Column, Table
-from rich.text import Text
+from rich.table import Column
 
 from modelplaza.errors import PlazaError
 from modelplaza.jobs.client import JobsApiError, JobsClient
@@ -27,6 +26,7 @@ jobs_app = typer.Typer(help="List, follow and cancel your jobs on the plaza.", n
 DEFAULT_URL = "http://127.0.0.1:8000"
 # Exit status after Ctrl+C, as shells report a process stopped by SIGINT.
 INTERRUPTED = 130
+CONFLICT = 409
 # Times in a row a dropped event stream is reopened before giving up.
 RECONNECTS = 5
 
@@ -97,18 +97,9 @@ def list_jobs(
     if not jobs:
         typer.echo("no jobs")
         return
-    table = Table("id", "state", "title", "owner", "created", "progress", box=None, pad_edge=False)
-    for job in jobs:
-        table.add_row(
-            str(job["id"]),
-            job["state"],
-            Text(job["title"]),
-            Text(job["owner"]),
-            job["created_at"][:19].replace("T", " "),
-            Text(summary(job["progress"])),
-        )
-    # Piped output keeps one line per job, however long.
-    Console(width=None if sys.stdout.isatty() else 400).print(table)
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    for line in job_table(jobs, width):
+        typer.echo(line)
 
 
 @jobs_app.command("show")
@@ -160,9 +151,16 @@ def logs(
 
 @jobs_app.command("cancel")
 def cancel(job_id: JobId, url: Url = DEFAULT_URL, token: Token = None) -> None:
-    """Cancel a job: a queued one at once, a running one at its next training step."""
+    """Cancel a job: a queued one at once, a running one at its next training step. A job that
+    has already finished is left as it is, and said so."""
     with _client(url, token) as client:
-        job = client.cancel(job_id)
+        try:
+            job = client.cancel(job_id)
+        except JobsApiError as error:
+            if error.status != CONFLICT or (done := client.get(job_id))["state"] not in FINISHED:
+                raise
+            typer.echo(f"job {job_id} has already {done['state']}: nothing to cancel")
+            return
     if job["state"] in FINISHED:
         typer.echo(f"job {job_id} {job['state']}")
     else:
@@ -179,6 +177,60 @@ def summary(progress: dict) -> str:
     scores = sorted(k for k in progress if k.startswith("val_"))
     scores += sorted(k for k in progress if k.startswith("test_"))
     return "  ".join(part for part in [*parts, _numbers(progress, ["loss", *scores])] if part)
+
+
+# The one score a table row has room for: the test score once there is one, else the latest
+# validation score, else the training loss; the first of these names found.
+HEADLINE_SCORES = [f"{split}_{score}" for split in ("test", "val") for score in ("accuracy", "r2", "mse")]
+# A title is cut short to fit the terminal, down to this many characters.
+MIN_TITLE = 12
+
+
+def compact(progress: dict, epochs: int | None) -> str:
+    """The latest metrics in a few words: ``epoch 10/10  test_accuracy 0.97``."""
+    parts = [f"epoch {progress['epoch']}" + (f"/{epochs}" if epochs else "")] if "epoch" in progress else []
+    key = next((k for k in [*HEADLINE_SCORES, "loss"] if isinstance(progress.get(k), int | float)), None)
+    return "  ".join(parts + ([f"{key} {progress[key]:.3g}"] if key else []))
+
+
+def job_table(jobs: list[dict], width: int | None) -> list[str]:
+    """The jobs as lines of aligned columns, each within ``width`` characters when given: the
+    title, then the progress, are cut short (with "…") to fit. The owner column is there when
+    the jobs have more than one owner (an admin's list)."""
+    several = len({job["owner"] for job in jobs}) > 1
+    header = ["id", "state", "title", *(["owner"] if several else []), "created", "progress"]
+    rows = [
+        [
+            str(job["id"]),
+            job["state"],
+            job["title"],
+            *([job["owner"]] if several else []),
+            job["created_at"][:16].replace("T", " "),
+            compact(job["progress"], _total_epochs(job)),
+        ]
+        for job in jobs
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    title, progress = 2, len(header) - 1
+    if width is not None:
+        spare = width - (sum(widths) + 2 * (len(widths) - 1))
+        if spare < 0:
+            cut = min(-spare, max(0, widths[title] - MIN_TITLE))
+            widths[title] -= cut
+            widths[progress] = max(len(header[progress]), widths[progress] - (-spare - cut))
+    return [
+        "  ".join(_fit(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+
+
+def _fit(cell: str, width: int) -> str:
+    return cell.ljust(width) if len(cell) <= width else cell[: width - 1] + "…"
+
+
+def _total_epochs(job: dict) -> int | None:
+    epochs = (job.get("spec") or {}).get("training", {}).get("epochs")
+    return epochs if isinstance(epochs, int) else None
 
 
 def _numbers(record: dict, keys: Iterable[str]) -> str:
@@ -205,8 +257,9 @@ def _events(client: JobsClient, job_id: int) -> Iterator[dict]:
 
 
 def _watch(client: JobsClient, job: dict) -> None:
-    """A progress bar over the epochs, fed by the job's events, with each epoch's scores and
-    the log printed above it; exits with the job's outcome (non-zero unless it succeeded)."""
+    """A progress bar over the epochs, fed by the job's events, with the job's log (each epoch's
+    scores among its lines) printed above it; exits with the job's outcome (non-zero unless it
+    succeeded)."""
     job_id, epochs = job["id"], job["spec"]["training"]["epochs"]
     progress = Progress(
         TextColumn("{task.description}", table_column=Column(min_width=9, no_wrap=True)),
@@ -219,11 +272,11 @@ def _watch(client: JobsClient, job: dict) -> None:
         with progress:
             for event in _events(client, job_id):
                 if event["kind"] == "metrics":
-                    line = _take_metrics(progress, bar, event["data"], epochs)
-                else:
-                    if event["kind"] == "state":
-                        progress.update(bar, description=event["data"]["state"])
-                    line = log_line(event["kind"], event["data"])
+                    _move_bar(progress, bar, event["data"], epochs)
+                    continue
+                if event["kind"] == "state":
+                    progress.update(bar, description=event["data"]["state"])
+                line = log_line(event["kind"], event["data"])
                 if line is not None:
                     progress.console.print(line, markup=False, highlight=False)
     except KeyboardInterrupt:
@@ -234,21 +287,18 @@ def _watch(client: JobsClient, job: dict) -> None:
     _outcome(client.get(job_id))
 
 
-def _take_metrics(progress: Progress, bar: TaskID, record: dict, epochs: int) -> str | None:
-    """A step moves the bar within its epoch; an epoch's scores (and the test scores at the
-    end) become a line above the bar."""
+def _move_bar(progress: Progress, bar: TaskID, record: dict, epochs: int) -> None:
+    """A step moves the bar within its epoch and shows its loss; an epoch's end fills its part.
+    The scores themselves reach the screen once, as the job's log lines."""
     kind = record.get("kind")
-    scores = [k for k in record if k not in ("kind", "epoch", "step", "lr")]
     if kind == "step":
+        scores = [k for k in record if k not in ("kind", "epoch", "step", "lr")]
         where = f"epoch {record.get('epoch')}/{epochs}  step {record.get('step')}"
         progress.update(
             bar, completed=record.get("epoch", 1) - 1, step=f"{where}  {_numbers(record, scores)}"
         )
-        return None
-    if kind == "epoch":
+    elif kind == "epoch":
         progress.update(bar, completed=record.get("epoch", 0))
-        return f"epoch {record.get('epoch')}: {_numbers(record, scores)}"
-    return f"{kind or 'metrics'}: {_numbers(record, scores)}"
 
 
 def _outcome(job: dict) -> None:

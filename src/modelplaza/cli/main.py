@@ -49,7 +49,7 @@ def demo(
     port: Annotated[int | None, typer.Option()] = None,
     data_dir: Annotated[Path | None, typer.Option()] = None,
 ) -> None:
-    """Seed demo content (a user, a real embedding model, a dataset), then serve."""
+    """Seed demo content (an admin user `demo`, a real embedding model, two datasets), then serve."""
     from modelplaza.demo import seed
     from modelplaza.server import run
 
@@ -81,7 +81,7 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = settings_from(data_dir)
-    plaza = Plaza(settings).migrate()
+    plaza = Plaza.existing(settings)
     loop = Worker(
         plaza,
         endpoint or settings.public_url or local_endpoint(settings),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event, make_url
+from sqlalchemy import CursorResult, Engine, UpdateBase, create_engine, event, inspect, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -80,6 +80,10 @@ class Database:
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.attributes["engine"] = self.engine
         command.upgrade(config, revision)
+
+    def has_schema(self) -> bool:
+        """Whether migrations have run on this database (it holds a plaza)."""
+        return inspect(self.engine).has_table("alembic_version")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -130,6 +130,15 @@ def delete_repo(session: Session, repo: Repo) -> None:
     session.delete(repo)
 
 
+def names_in(session: Session, repo_type: str, namespace: str) -> list[str]:
+    """The names of every repo of this type in ``namespace``, private ones too: for choosing a
+    new name, not for showing."""
+    statement = select(Repo.name).where(
+        Repo.type == repo_type, func.lower(Repo.namespace) == namespace.lower()
+    )
+    return list(session.scalars(statement))
+
+
 def update_settings(repo: Repo, *, private: bool | None) -> None:
     if private is not None:
         repo.private = private

@@ -4,13 +4,15 @@ person to adjust before submitting it.
 
 The guesses: the label is the column named label, target or class (else the last one); the
 inputs are the other numeric columns (a glob when they share a prefix); a square image's worth
-of them (8x8 and up) gets a CNN, other numbers an MLP, text without numbers a transformer."""
+of them (8x8 and up) gets a CNN, other numbers an MLP, text without numbers a transformer. The
+model goes to a new repo of the owner's, ``{dataset}-{model}``, numbered (``-2``, ``-3``, …)
+past the names already taken, so that training again never commits onto an earlier model."""
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import yaml
 
@@ -32,10 +34,16 @@ def guess_label(columns: Sequence[Column]) -> Column | None:
 
 
 def draft_recipe(
-    dataset: str, revision: str, owner: str, splits: Sequence[str], columns: Sequence[Column]
+    dataset: str,
+    revision: str,
+    owner: str,
+    splits: Sequence[str],
+    columns: Sequence[Column],
+    taken: Collection[str] = (),
 ) -> str:
     """The recipe as YAML, in the order people read it: data, model, optimiser, loss, training,
-    output. ``columns`` are those of the training split's first file."""
+    output. ``columns`` are those of the training split's first file; ``taken`` the model names
+    in use in the owner's namespace (any case), which the output's name avoids."""
     label = guess_label(columns)
     features = [c for c in columns if c is not label]
     inputs, preprocessing, model = _architecture(features)
@@ -56,7 +64,10 @@ def draft_recipe(
         "optimizer": {"name": "adam", "lr": 0.001},
         "loss": {"name": "mse" if label is not None and label.type in FLOAT_TYPES else "cross_entropy"},
         "training": training,
-        "output": {"repo": f"{owner}/{_model_name(dataset, model['type'])}", "private": False},
+        "output": {
+            "repo": f"{owner}/{fresh_name(_model_name(dataset, model['type']), taken)}",
+            "private": False,
+        },
     }
     return yaml.dump(recipe, Dumper=_Dumper, sort_keys=False, width=100)
 
@@ -109,3 +120,16 @@ def _inputs(names: list[str], others: list[str]) -> list[str] | str:
 def _model_name(dataset: str, model: str) -> str:
     suffix = f"-{model}"
     return dataset.split("/")[-1][: MAX_NAME - len(suffix)].rstrip("-._") + suffix
+
+
+def fresh_name(name: str, taken: Collection[str]) -> str:
+    """``name``, or the first of ``name-2``, ``name-3``, … that is not in ``taken`` (any case),
+    kept within MAX_NAME characters."""
+    used = {other.lower() for other in taken}
+    number = 1
+    candidate = name
+    while candidate.lower() in used:
+        number += 1
+        suffix = f"-{number}"
+        candidate = name[: MAX_NAME - len(suffix)].rstrip("-._") + suffix
+    return candidate

@@ -5,15 +5,17 @@ the same precise message wherever it comes from."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modelplaza.auth.permissions import Action, allowed
-from modelplaza.auth.principal import Principal
+from modelplaza.auth.principal import Authenticated, Principal
 from modelplaza.data import split_schema
-from modelplaza.db.models import Repo
+from modelplaza.db.models import Job, Repo
 from modelplaza.errors import Forbidden, RepoNotFound, RevisionNotFound
 from modelplaza.hub import refs, repos
 from modelplaza.hub.content import Contents
+from modelplaza.jobs import queue
 from modelplaza.jobs.kinds import Submission
 from modelplaza.names import split_repo_id
 from modelplaza.train.checks import check_against, no_data_files
@@ -83,3 +85,17 @@ def _check_output(session: Session, principal: Principal, output: Output) -> Non
     except RepoNotFound:
         if not allowed(principal, Action.CREATE_REPO, namespace):
             raise Forbidden(f"output.repo: you may not create repos in {namespace!r}") from None
+
+
+def taken_model_names(session: Session, principal: Authenticated) -> set[str]:
+    """The model names in ``principal``'s namespace a new training should not write to: its
+    model repos, and the outputs there of its training jobs still queued or running."""
+    names = set(repos.names_in(session, "model", principal.name))
+    unfinished = select(Job.spec).where(
+        Job.owner_id == principal.user_id, Job.kind == "train", Job.state.in_((queue.QUEUED, queue.RUNNING))
+    )
+    for spec in session.scalars(unfinished):
+        namespace, _, name = str(spec.get("output", {}).get("repo", "")).partition("/")
+        if namespace.lower() == principal.name.lower() and name:
+            names.add(name)
+    return names

@@ -207,7 +207,8 @@ class Trainer:
         test = self.evaluate(self.data.test) if self.data.test is not None else {}
         if test:
             scores = {f"test_{name}": value for name, value in test.items()}
-            report({"kind": "test", "epoch": best_epoch, "step": history[-1]["step"]} | scores)
+            # best_epoch, not epoch: the run's progress keeps the epoch it reached.
+            report({"kind": "test", "best_epoch": best_epoch, "step": history[-1]["step"]} | scores)
         preprocessing = self.data.preprocessing
         return TrainResult(
             self.model, self.config, preprocessing, history, best_epoch, best.metrics, test, stopped_early

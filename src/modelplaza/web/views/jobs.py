@@ -25,6 +25,7 @@ from modelplaza.names import split_repo_id
 from modelplaza.plaza import Plaza
 from modelplaza.train import recipe
 from modelplaza.train.draft import draft_recipe
+from modelplaza.train.submit import taken_model_names
 from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.params import page_number
 from modelplaza.web.routing import page_router
@@ -93,10 +94,12 @@ def job_list(request: Request, state: str = "", p: str = "") -> Response:
 
 
 def _draft(session: Session, plaza: Plaza, principal: Authenticated, dataset: str, revision: str) -> str:
-    """A recipe for the dataset's revision, from its splits and its training split's columns;
-    a skeleton to fill in when no dataset is named."""
+    """A recipe for the dataset's revision, from its splits and its training split's columns,
+    writing to a model name of the visitor's not yet used; a skeleton to fill in when no dataset
+    is named."""
+    taken = taken_model_names(session, principal)
     if not dataset:
-        return draft_recipe(f"{principal.name}/my-dataset", revision, principal.name, [], [])
+        return draft_recipe(f"{principal.name}/my-dataset", revision, principal.name, [], [], taken)
     namespace, name = split_repo_id(dataset)
     repo = repos.get_readable(session, principal, "dataset", namespace, name)
     found = data.splits(session, plaza.contents, refs.resolve(session, repo, revision))
@@ -105,7 +108,7 @@ def _draft(session: Session, plaza: Plaza, principal: Authenticated, dataset: st
         columns = data.columns(session, plaza.contents, train.files[0]) if train else ()
     except data.UnreadableData:
         columns = ()  # the draft leaves the columns to fill in; the viewer says what is wrong
-    return draft_recipe(repo.repo_id, revision, principal.name, [s.name for s in found], columns)
+    return draft_recipe(repo.repo_id, revision, principal.name, [s.name for s in found], columns, taken)
 
 
 def _form(request: Request, status: int = 200, **context: object) -> Response:

@@ -1,4 +1,5 @@
-"""The logged-in user's settings: API tokens, and the organisations they belong to and manage."""
+"""The logged-in user's settings: their password, API tokens, and the organisations they belong
+to and manage."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Path, Request
 from fastapi.responses import RedirectResponse, Response
 
-from modelplaza.auth import accounts
+from modelplaza.auth import accounts, sessions
 from modelplaza.auth.permissions import Action, allowed, require
 from modelplaza.auth.principal import Authenticated
 from modelplaza.db.models import LARGEST_ID
@@ -19,12 +20,51 @@ from modelplaza.web.routing import page_router
 from modelplaza.web.templating import render
 
 router = page_router()
+PASSWORD_URL = "/settings/password"
 TOKENS_URL = "/settings/tokens"
 ORGS_URL = "/settings/organizations"
 # A new token travels from the POST to the page showing it once in this cookie, so that
 # reloading that page neither shows it again nor creates another one.
 NEW_TOKEN_COOKIE = "plaza_new_token"
 SETTINGS_NEED_LOGIN = "Log in to change your settings."
+
+
+# --- Password ------------------------------------------------------------------------------
+
+
+def _password_page(request: Request, status: int = 200, **errors: str) -> Response:
+    return render(request, "accounts/password.html", status=status, errors=errors)
+
+
+@router.get(PASSWORD_URL)
+def password_page(request: Request) -> Response:
+    if response := login_first(request):
+        return response
+    signed_in(request, SETTINGS_NEED_LOGIN)
+    return _password_page(request)
+
+
+@router.post(PASSWORD_URL)
+def change_password(request: Request, form: PostedForm) -> Response:
+    """A new password, given the current one; the user's other browser logins end."""
+    principal = signed_in(request, SETTINGS_NEED_LOGIN)
+    password = form_text(form, "password")
+    if password != form_text(form, "password_confirm"):
+        return _password_page(request, 400, password_confirm="The two new passwords differ.")
+    plaza = get_plaza(request)
+    with plaza.db.read() as session:
+        known = accounts.check_password(session, principal.name, form_text(form, "current_password"))
+    if known is None:
+        return _password_page(request, 400, current_password="That is not your current password.")
+    try:
+        password_hash = accounts.new_password(password)
+    except PlazaError as exc:
+        return _password_page(request, exc.status, password=exc.message)
+    with plaza.db.write() as session:
+        user = accounts.set_password(session, principal.name, password_hash)
+        ended = sessions.end_sessions(session, user, keep=request.cookies.get(sessions.SESSION_COOKIE))
+    others = f" and {ended} other login{'s' if ended != 1 else ''} ended" if ended else ""
+    return redirect(PASSWORD_URL, f"Password changed{others}.")
 
 
 # --- API tokens ---------------------------------------------------------------------------
