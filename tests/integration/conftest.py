@@ -56,6 +56,14 @@ def repo_name() -> str:
 
 
 @pytest.fixture
+def repo_id(api, repo_name) -> str:
+    """alice's fresh public model repo."""
+    repo_id = f"alice/{repo_name}"
+    api.create_repo(repo_id)
+    return repo_id
+
+
+@pytest.fixture
 def no_xet(monkeypatch):
     """Send large files over LFS as ``HF_HUB_DISABLE_XET=1`` does."""
     from huggingface_hub import constants

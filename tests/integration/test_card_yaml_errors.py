@@ -24,13 +24,6 @@ UNCLOSED_PLAIN = (
 )
 
 
-@pytest.fixture
-def repo_id(api: HfApi, repo_name: str) -> str:
-    repo_id = f"alice/{repo_name}"
-    api.create_repo(repo_id)
-    return repo_id
-
-
 def assert_plain(message: str, expected: str) -> None:
     assert message.startswith(expected)
     assert "<unicode string>" not in message and "^" not in message and "\n" not in message

@@ -45,13 +45,6 @@ def _statuses(outcomes: list[object]) -> list[int]:
     return sorted(_status(o) for o in outcomes)
 
 
-@pytest.fixture
-def repo_id(api, repo_name) -> str:
-    repo_id = f"alice/{repo_name}"
-    api.create_repo(repo_id)
-    return repo_id
-
-
 def test_concurrent_create_repo_with_exist_ok_gives_everyone_the_repo(api, repo_name):
     repo_id = f"alice/{repo_name}"
     outcomes = _all_at_once(lambda: api.create_repo(repo_id, exist_ok=True))

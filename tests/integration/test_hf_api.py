@@ -73,14 +73,6 @@ def auth(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def repo_id(api, repo_name) -> str:
-    """alice's fresh public model repo."""
-    repo_id = f"alice/{repo_name}"
-    api.create_repo(repo_id)
-    return repo_id
-
-
-@pytest.fixture
 def filled(api, repo_id) -> str:
     """alice's model repo holding FILES."""
     commit(api, repo_id, FILES)

@@ -7,25 +7,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import uuid
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from huggingface_hub import HfApi
 
-from tests.integration.job_helpers import succeeded
+from tests.integration.job_helpers import succeeded, unique, upload_table
 from tests.plaza_server import PlazaServer
 from tests.terminal import Terminal
 from tests.unit.train_helpers import iris_table
 
 PLAZA = [sys.executable, "-m", "modelplaza.cli.main"]
 EPOCHS = 4
-
-
-def unique(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 def plaza_env(plaza: PlazaServer) -> dict[str, str]:
@@ -40,16 +33,7 @@ def run(plaza: PlazaServer, *args: str) -> subprocess.CompletedProcess:
 def iris_recipe(plaza, tmp_path_factory) -> str:
     """A small MLP recipe on iris (one Parquet file, cut into train, validation and test)."""
     hub = HfApi(endpoint=plaza.url, token=plaza.tokens["alice"])
-    dataset = f"alice/{unique('iris')}"
-    hub.create_repo(dataset, repo_type="dataset")
-    sink = pa.BufferOutputStream()
-    pq.write_table(iris_table(), sink)
-    hub.upload_file(
-        path_or_fileobj=sink.getvalue().to_pybytes(),
-        path_in_repo="iris.parquet",
-        repo_id=dataset,
-        repo_type="dataset",
-    )
+    dataset = upload_table(hub, iris_table(), "iris.parquet")
     recipe = {
         "data": {
             "dataset": dataset,

@@ -11,25 +11,19 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 from huggingface_hub import HfApi, ModelCard, metadata_update
 
 import modelplaza
 from modelplaza.jobs.client import JobsClient
-from tests.integration.job_helpers import JOB_TIMEOUT, MODEL_FILES, succeeded, wait
+from tests.integration.job_helpers import JOB_TIMEOUT, MODEL_FILES, succeeded, unique, upload_table, wait
 from tests.plaza_server import WORK_DIR, free_port, running_plaza
 from tests.unit.train_helpers import digits_table, iris_table, sum_sign_table, tiny_bert, topic_table
-
-
-def unique(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +62,6 @@ def digits(hub) -> dict[str, Any]:
     metadata_update(repo, {"license": "cc-by-4.0"}, repo_type="dataset", token=hub.token)
     commit = hub.dataset_info(repo).sha
     return {"repo": repo, "commit": commit, "test": parts["test"]}
-
-
-def upload_table(hub: HfApi, table: pa.Table, path: str, fmt: str) -> str:
-    repo = f"alice/{unique('data')}"
-    hub.create_repo(repo, repo_type="dataset")
-    if fmt == "parquet":
-        sink = pa.BufferOutputStream()
-        pq.write_table(table, sink)
-        data = sink.getvalue().to_pybytes()
-    else:
-        data = "".join(json.dumps(row) + "\n" for row in table.to_pylist()).encode()
-    hub.upload_file(path_or_fileobj=data, path_in_repo=path, repo_id=repo, repo_type="dataset")
-    return repo
 
 
 @pytest.fixture(scope="module")
@@ -340,16 +321,7 @@ def test_plaza_worker_runs_the_jobs_of_a_plaza_without_an_embedded_worker_and_re
         server.cli("admin", "create-user", "carol", "--password", "carol-password")
         token = server.token("carol")
         api = HfApi(endpoint=server.url, token=token)
-        dataset = f"carol/{unique('iris')}"
-        api.create_repo(dataset, repo_type="dataset")
-        sink = pa.BufferOutputStream()
-        pq.write_table(iris_table(), sink)
-        api.upload_file(
-            path_or_fileobj=sink.getvalue().to_pybytes(),
-            path_in_repo="iris.parquet",
-            repo_id=dataset,
-            repo_type="dataset",
-        )
+        dataset = upload_table(api, iris_table(), "iris.parquet", namespace="carol")
         short = recipe(dataset, "carol/iris-mlp", data={"splits": RATIOS}, training={"epochs": 3, "seed": 0})
         endless = recipe(
             dataset, "carol/endless", data={"splits": RATIOS}, training={"epochs": 10000, "batch_size": 4}

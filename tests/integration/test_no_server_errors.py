@@ -31,9 +31,8 @@ SURROGATE = "lone surrogate"
 
 
 @pytest.fixture
-def repo_id(api, repo_name) -> str:
-    repo_id = f"alice/{repo_name}"
-    api.create_repo(repo_id)
+def repo_id(api, repo_id) -> str:
+    """alice's fresh repo, holding a file."""
     api.upload_file(path_or_fileobj=b"keep me\n", path_in_repo="keep.txt", repo_id=repo_id)
     return repo_id
 

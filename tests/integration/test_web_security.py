@@ -155,13 +155,6 @@ def test_card_facts_never_link_to_another_site(plaza, api: HfApi, repo_id):
     assert "/models?tag=base_model%3A%2F%2Fevil.example%2Fy" in hrefs
 
 
-@pytest.fixture
-def repo_id(api: HfApi, repo_name: str) -> str:
-    repo_id = f"alice/{repo_name}"
-    api.create_repo(repo_id)
-    return repo_id
-
-
 def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 

@@ -4,12 +4,10 @@ dataset, once the first model exists, offers ``-2``, and so on; never the existi
 from __future__ import annotations
 
 import re
-import uuid
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from huggingface_hub import HfApi
 
+from tests.integration.job_helpers import upload_table
 from tests.integration.test_web_accounts import browser, log_in
 from tests.unit.train_helpers import iris_table
 
@@ -23,16 +21,7 @@ def drafted_output(client, dataset: str) -> str:
 
 def test_train_again_drafts_a_fresh_output_name_in_the_visitors_namespace(plaza):
     api = HfApi(endpoint=plaza.url, token=plaza.tokens["alice"])
-    name = f"flowers-{uuid.uuid4().hex[:8]}"
-    api.create_repo(f"alice/{name}", repo_type="dataset")
-    sink = pa.BufferOutputStream()
-    pq.write_table(iris_table(), sink)
-    api.upload_file(
-        path_or_fileobj=sink.getvalue().to_pybytes(),
-        path_in_repo="flowers.parquet",
-        repo_id=f"alice/{name}",
-        repo_type="dataset",
-    )
+    name = upload_table(api, iris_table(), "flowers.parquet").split("/")[1]
     with browser(plaza) as alice, browser(plaza) as bob:
         assert log_in(alice, "alice").status_code == 303
         assert log_in(bob, "bob").status_code == 303

@@ -7,17 +7,9 @@ from __future__ import annotations
 import hashlib
 import os
 
-import pytest
 from huggingface_hub import HfApi
 
 from tests.integration.test_web_accounts import browser, csrf, log_in
-
-
-@pytest.fixture
-def repo_id(api: HfApi, repo_name: str) -> str:
-    repo_id = f"alice/{repo_name}"
-    api.create_repo(repo_id)
-    return repo_id
 
 
 def test_names_are_checked_before_the_files_are_sent(plaza, repo_id):
