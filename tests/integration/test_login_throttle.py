@@ -104,3 +104,29 @@ def test_without_the_proxy_setting_x_forwarded_for_is_ignored(plaza):
             assert log_in(guesser, name, "a-wrong-password").status_code == 401
     with browser(plaza, "198.51.100.50") as posing:
         assert log_in(posing, name, PASSWORD).status_code == 429
+
+
+def test_guessing_the_current_password_on_the_settings_page_is_slowed(proxied):
+    name = new_user(proxied)
+    with browser(proxied, "203.0.113.30") as session:
+        assert log_in(session, name, PASSWORD).status_code == 303
+
+        def change(current: str) -> httpx.Response:
+            form = {
+                "current_password": current,
+                "password": "a-new-password",
+                "password_confirm": "a-new-password",
+                "csrf_token": session.cookies["plaza_csrf"],
+            }
+            return session.post("/settings/password", data=form)
+
+        for _ in range(NAME_FREE_TRIES):
+            assert change("a-wrong-password").status_code == 400
+        refused = change(PASSWORD)  # even the right one, until the wait is over
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "1"
+        assert "Too many wrong passwords: try again in 1 second." in refused.text
+        time.sleep(1.1)
+        assert change(PASSWORD).status_code == 303
+    with browser(proxied, "203.0.113.31") as fresh:
+        assert log_in(fresh, name, "a-new-password").status_code == 303

@@ -15,6 +15,7 @@ counters move to a store they share."""
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -36,6 +37,12 @@ def wait_after(failures: int, free_tries: int) -> float:
     than ``free_tries``, then 1 s, doubling with each further failure, at most ``MAX_WAIT``."""
     over = failures - free_tries
     return 0.0 if over < 0 else min(MAX_WAIT, FIRST_WAIT * 2 ** min(over, 16))
+
+
+def retry_in(wait: float) -> tuple[int, str]:
+    """A wait as whole seconds (for ``Retry-After``) and as words ("try again in 3 seconds")."""
+    seconds = math.ceil(wait)
+    return seconds, f"try again in {seconds} {'second' if seconds == 1 else 'seconds'}"
 
 
 def address_key(address: str) -> str:

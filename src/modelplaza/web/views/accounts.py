@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from modelplaza.auth.accounts import check_password, create_user, new_password
+from modelplaza.auth.throttle import retry_in
 from modelplaza.errors import PlazaError
 from modelplaza.http.context import client_address, get_plaza
 from modelplaza.web.forms import PostedForm, form_text, safe_next
@@ -27,9 +26,8 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 def _throttled(request: Request, wait: float, target: str, name: str) -> Response:
-    seconds = math.ceil(wait)
-    unit = "second" if seconds == 1 else "seconds"
-    error = f"Too many failed logins from your address: try again in {seconds} {unit}."
+    seconds, again = retry_in(wait)
+    error = f"Too many failed logins from your address: {again}."
     response = render(request, "accounts/login.html", status=429, next=target, username=name, error=error)
     response.headers["Retry-After"] = str(seconds)
     return response

@@ -12,9 +12,10 @@ from fastapi.responses import RedirectResponse, Response
 from modelplaza.auth import accounts, sessions
 from modelplaza.auth.permissions import Action, allowed, require
 from modelplaza.auth.principal import Authenticated
+from modelplaza.auth.throttle import retry_in
 from modelplaza.db.models import LARGEST_ID
 from modelplaza.errors import PlazaError
-from modelplaza.http.context import get_plaza
+from modelplaza.http.context import client_address, get_plaza
 from modelplaza.web.forms import PostedForm, form_text, login_first, redirect, signed_in
 from modelplaza.web.routing import page_router
 from modelplaza.web.templating import render
@@ -51,11 +52,19 @@ def change_password(request: Request, form: PostedForm) -> Response:
     password = form_text(form, "password")
     if password != form_text(form, "password_confirm"):
         return _password_page(request, 400, password_confirm="The two new passwords differ.")
-    plaza = get_plaza(request)
+    plaza, address = get_plaza(request), client_address(request)
+    # Guessing the current password (from a session left open) is slowed as logins are.
+    if wait := plaza.logins.attempt(principal.name, address):
+        seconds, again = retry_in(wait)
+        response = _password_page(request, 429, current_password=f"Too many wrong passwords: {again}.")
+        response.headers["Retry-After"] = str(seconds)
+        return response
     with plaza.db.read() as session:
         known = accounts.check_password(session, principal.name, form_text(form, "current_password"))
     if known is None:
+        plaza.logins.failed(principal.name, address)
         return _password_page(request, 400, current_password="That is not your current password.")
+    plaza.logins.succeeded(principal.name, address)
     try:
         password_hash = accounts.new_password(password)
     except PlazaError as exc:
