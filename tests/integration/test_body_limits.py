@@ -16,6 +16,7 @@ import httpx
 import pytest
 from huggingface_hub import HfApi, hf_hub_download
 
+from tests.integration.test_web_accounts import browser, log_in
 from tests.integration.xet_helpers import cas_token
 from tests.plaza_server import PlazaServer, free_port, running_plaza
 
@@ -262,6 +263,23 @@ def test_anonymous_upload_form_is_refused_before_its_files(limited, repo_id):
     assert response.status_code == 401
     assert body.sent < ROOM
     assert growth < ROOM, growth
+
+
+def test_the_upload_pages_script_is_told_why_in_words(limited, repo_id):
+    boundary = "plaza-test-boundary"
+    start = f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.bin"\r\n\r\n'
+    body = Body(HUGE, start.encode())
+    with browser(limited) as alice:
+        assert log_in(alice, "alice").status_code == 303
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "X-CSRF-Token": alice.cookies["plaza_csrf"],
+            "Accept": "application/json",  # as the page's script asks
+            **body.sized(),
+        }
+        response = alice.post(f"/{repo_id}/upload/main", content=body, headers=headers, timeout=120)
+    assert response.status_code == 413
+    assert "An upload from the page may have at most" in response.json()["error"]
 
 
 # ---------------------------------------------------------------- the real clients

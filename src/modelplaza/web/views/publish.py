@@ -24,6 +24,7 @@ from modelplaza.http.threads import in_thread
 from modelplaza.hub import cards, commits, received, repos, trees
 from modelplaza.hub.trees import Item
 from modelplaza.web.editing import branch_of, writable_page
+from modelplaza.web.errors import wants_json
 from modelplaza.web.forms import login_first, redirect, signed_in
 from modelplaza.web.repo_pages import RepoPage
 from modelplaza.web.routing import page_router, repo_route, repo_url
@@ -126,10 +127,6 @@ def upload_form(request: Request, namespace: str, name: str, rev: str) -> Respon
     return _upload_page(request, namespace, name, rev)
 
 
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
-
-
 @repo_route(router, "/upload/{rev}", ("POST",))
 @takes_body(UPLOAD_BODY)
 async def upload(request: Request, namespace: str, name: str, rev: str) -> Response:
@@ -144,10 +141,10 @@ async def upload(request: Request, namespace: str, name: str, rev: str) -> Respo
     except ClientDisconnect:
         return Response(status_code=400)
     except PlazaError as exc:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         return await in_thread(_upload_page, request, namespace, name, rev, exc.message, exc.status)
-    if _wants_json(request):
+    if wants_json(request):
         return JSONResponse({"commit_url": f"{rp.url}/commit/{commit_id}", "files_url": rp.tab_url("tree")})
     count = len(form.files)
     return redirect(rp.tab_url("tree"), f"Committed {count} file{'s' if count != 1 else ''}")
