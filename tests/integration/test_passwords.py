@@ -100,31 +100,30 @@ def on_terminal(plaza: PlazaServer, tmp_path: Path, *args: str) -> Terminal:
     return Terminal(command, elsewhere_env(plaza), tmp_path)
 
 
+def answer_prompts(terminal: Terminal, password: str, again: str) -> None:
+    """Type ``password`` at the first prompt and ``again`` at the second."""
+    terminal.expect("Password: ")
+    terminal.type(password)
+    terminal.expect("Password again: ")
+    terminal.type(again)
+
+
 def test_on_a_terminal_the_password_is_asked_for_twice_without_echo(plaza, tmp_path):
     name = unique("erin")
     differ = on_terminal(plaza, tmp_path, "create-user", name)
-    differ.expect("Password: ")
-    differ.type("erin-password")
-    differ.expect("Password again: ")
-    differ.type("erin-passwort")
+    answer_prompts(differ, "erin-password", "erin-passwort")
     assert differ.finish() == 1
     assert "error: the two passwords differ" in differ.output
     assert "erin-pass" not in differ.output  # typed without echo
 
     same = on_terminal(plaza, tmp_path, "create-user", name)
-    same.expect("Password: ")
-    same.type("erin-password")
-    same.expect("Password again: ")
-    same.type("erin-password")
+    answer_prompts(same, "erin-password", "erin-password")
     assert same.finish() == 0, same.output
     assert f"created user {name}" in same.output and "erin-pass" not in same.output
     assert can_log_in(plaza, name, "erin-password")
 
     change = on_terminal(plaza, tmp_path, "set-password", name)
-    change.expect("Password: ")
-    change.type("erin-new-password")
-    change.expect("Password again: ")
-    change.type("erin-new-password")
+    answer_prompts(change, "erin-new-password", "erin-new-password")
     assert change.finish() == 0, change.output
     assert can_log_in(plaza, name, "erin-new-password")
     assert not can_log_in(plaza, name, "erin-password")
